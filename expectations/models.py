@@ -1,0 +1,286 @@
+"""Typed models of the target catalog.
+
+The catalog is the plan as data: every measurable target, the departments that own them, the counties they are
+broken down to, the units values come in and the reporting calendar. YAML files under a catalog directory are
+parsed once, strictly (unknown keys are errors), into these models; the rest of minsheng takes models, never dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ASCII_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Comparator(StrEnum):
+    """How an observed value is judged against the target value."""
+
+    GE = ">="  # 达到/以上/不低于, and a bare figure such as 建设30个 (a floor to reach)
+    GT = ">"  # 超过
+    LE = "<="  # 控制在/以内/以下/不超过
+    LT = "<"  # 小于
+    APPROX = "~"  # 左右/稳定在: within ±tolerance of value
+    DONE = "done"  # milestone: reported done or not
+    INCREASE = "increase"  # 较上年提高: above the previous year's value
+
+
+class Direction(StrEnum):
+    """Which way is better; never defaulted."""
+
+    HIGHER = "higher_is_better"
+    LOWER = "lower_is_better"
+    BAND = "closer_is_better"
+    DONE = "done_is_better"
+
+
+class Kind(StrEnum):
+    CUMULATIVE = "cumulative"  # year-to-date count that only grows (jobs created, projects built, money spent)
+    LEVEL = "level"  # a rate, ratio, concentration or stock observed at a point (unemployment rate, coverage)
+    BUDGET = "budget"  # an allowance that is used up over the year (non-good air days allowed by 97.2%)
+    MILESTONE = "milestone"  # a deliverable that is done or not done by a deadline
+
+
+class Frequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+
+
+class Scope(StrEnum):
+    PREFECTURE = "prefecture"  # one value for the whole prefecture (全州)
+    COUNTIES = "counties"  # one value per county listed in `counties` (or all counties)
+
+
+class CountyKind(StrEnum):
+    PREFECTURE = "prefecture"
+    COUNTY = "county"  # a county or county-level city
+    ZONE = "zone"  # a development zone such as 楚雄高新区
+
+
+class Program(Strict):
+    """One of the plan's 8 livelihood projects (民生工程) or 10 practical actions (惠民实事)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    ref: str = Field(description="section of the plan, e.g. 一(一)3")
+    group: str = Field(description="projects (8项民生工程) or actions (10件惠民实事)")
+
+    @field_validator("id")
+    @classmethod
+    def _ascii(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError(f"program id {v!r} must be lowercase ascii (a-z, 0-9, _)")
+        return v
+
+
+class Department(Strict):
+    """A lead department or responsible unit; `slug` is also its drop folder name under data/raw/."""
+
+    slug: str
+    name_zh: str
+    name_en: str
+    aliases: list[str] = []
+    kind: str = Field("department", description="department, group (领导小组/联席会议), company, county_government")
+    due_workday: int | None = Field(None, ge=1, le=23, description="overrides the calendar's default due day")
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError(f"department slug {v!r} must be lowercase ascii (a-z, 0-9, _)")
+        return v
+
+
+class County(Strict):
+    """A county-level unit (or the prefecture itself) with its administrative code and aliases."""
+
+    code: str = Field(pattern=r"^\d{6}$")
+    name_zh: str
+    name_en: str
+    kind: CountyKind
+    aliases: list[str] = []
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    former_names: list[str] = Field([], description="names used before a renaming (禄丰县 → 禄丰市 in 2021)")
+
+
+class Unit(Strict):
+    """A unit as written in plans and drops, mapped to a canonical unit by an exact factor."""
+
+    symbol: str = Field(description="as written, e.g. 万人, 亿元, %, ‰, /10万, 微克/立方米")
+    canonical: str = Field(description="canonical unit id, e.g. person, yuan, percent, per_100k")
+    factor: Decimal = Field(description="canonical value = written value × factor")
+    aliases: list[str] = []
+
+
+class CanonicalUnit(Strict):
+    id: str
+    name_zh: str
+    name_en: str
+    dimension: str = Field(description="units convert only within one dimension")
+
+
+class Bounds(Strict):
+    """Data-quality bounds in canonical units: a value outside them is an error, not a miss."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+class Target(Strict):
+    """One measurable target of the plan."""
+
+    id: str = Field(description="stable ascii id, <program>.<name>")
+    name_zh: str = Field(description="the plan's own wording")
+    aliases: list[str] = []
+    name_en: str
+    program: str
+    ref: str = Field(description="the plan's section reference, e.g. 一(一)3(1)")
+    lead_departments: list[str] = Field(min_length=1)
+    responsible_units: list[str] = []
+    responsible_groups: list[str] = Field([], description="leading groups / joint meetings named as responsible")
+    counties_responsible: bool = Field(False, description="10县市人民政府 are responsible units")
+    unit_written: str = Field(description="unit as the plan writes it, e.g. 万人")
+    unit: str = Field(description="canonical unit id")
+    comparator: Comparator
+    value: Decimal | None = Field(None, description="target value in canonical units (None for done/increase)")
+    tolerance: Decimal | None = Field(None, description="± band for comparator ~ (左右/稳定在)")
+    direction: Direction
+    kind: Kind
+    scope: Scope = Scope.PREFECTURE
+    counties: list[str] = Field([], description="county codes the target covers when scope is counties; [] = all")
+    county_values: dict[str, Decimal] = Field({}, description="per-county target values where the plan gives them")
+    additive: bool = Field(False, description="county parts sum to the prefecture total (counts, money, areas)")
+    frequency: Frequency = Frequency.MONTHLY
+    deadline: dt.date | None = Field(None, description="milestone deadline; default end of the plan year")
+    bounds: Bounds = Bounds()
+    notes: str = ""
+
+    @property
+    def lead_department(self) -> str:
+        return self.lead_departments[0]
+
+    @field_validator("id")
+    @classmethod
+    def _ascii(cls, v: str) -> str:
+        if not ASCII_ID.match(v):
+            raise ValueError(f"target id {v!r} must be dotted lowercase ascii, e.g. employment.new_urban_jobs")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Target:
+        needs_value = self.comparator not in {Comparator.DONE, Comparator.INCREASE}
+        if needs_value and self.value is None and not self.county_values:
+            raise ValueError(f"comparator {self.comparator.value} needs a value or county_values")
+        if self.comparator == Comparator.APPROX and self.tolerance is None:
+            raise ValueError("comparator ~ (左右/稳定在) needs an explicit tolerance")
+        if self.comparator == Comparator.DONE and self.kind != Kind.MILESTONE:
+            raise ValueError("comparator done is only for kind milestone")
+        if self.kind == Kind.MILESTONE and self.comparator != Comparator.DONE:
+            raise ValueError("kind milestone needs comparator done")
+        expected = {
+            Comparator.GE: Direction.HIGHER,
+            Comparator.GT: Direction.HIGHER,
+            Comparator.INCREASE: Direction.HIGHER,
+            Comparator.LE: Direction.LOWER,
+            Comparator.LT: Direction.LOWER,
+            Comparator.APPROX: Direction.BAND,
+            Comparator.DONE: Direction.DONE,
+        }[self.comparator]
+        if self.kind != Kind.BUDGET and self.direction != expected:
+            raise ValueError(f"direction {self.direction.value} contradicts comparator {self.comparator.value}")
+        values = ([self.value] if self.value is not None else []) + list(self.county_values.values())
+        lo, hi = self.bounds.min, self.bounds.max
+        for v in values:
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ValueError(f"target value {v} lies outside the quality bounds [{lo}, {hi}]")
+        if self.county_values and self.scope != Scope.COUNTIES:
+            raise ValueError("county_values need scope: counties")
+        return self
+
+    def target_for(self, county_code: str | None) -> Decimal | None:
+        """The target value that applies to a county (its own value where the plan gives one)."""
+        if county_code is not None and county_code in self.county_values:
+            return self.county_values[county_code]
+        return self.value
+
+
+class Calendar(Strict):
+    """When monthly data is due: working day N of the following month (Chinese working days)."""
+
+    year: int
+    frequency: Frequency = Frequency.MONTHLY
+    due_workday: int = Field(5, ge=1, le=23)
+    first_period: str = Field("2021-03", pattern=r"^\d{4}-\d{2}$", description="first month reported")
+    last_period: str = Field("2021-12", pattern=r"^\d{4}-\d{2}$")
+    timezone: str = "Asia/Shanghai"
+    supervision_office: str = Field(description="slug of the office that receives escalations (督查室)")
+    data_team: str = Field(description="slug of the team that receives data-quality alerts")
+
+
+class Catalog(Strict):
+    """The whole plan as typed data."""
+
+    plan_zh: str
+    plan_en: str
+    year: int
+    prefecture_code: str
+    programs: list[Program]
+    departments: list[Department]
+    counties: list[County]
+    canonical_units: list[CanonicalUnit]
+    units: list[Unit]
+    calendar: Calendar
+    targets: list[Target]
+
+    def target(self, target_id: str) -> Target:
+        return self._targets_by_id[target_id]
+
+    def department(self, slug: str) -> Department:
+        return self._departments_by_slug[slug]
+
+    def county(self, code: str) -> County:
+        return self._counties_by_code[code]
+
+    @property
+    def _targets_by_id(self) -> dict[str, Target]:
+        return {t.id: t for t in self.targets}
+
+    @property
+    def _departments_by_slug(self) -> dict[str, Department]:
+        return {d.slug: d for d in self.departments}
+
+    @property
+    def _counties_by_code(self) -> dict[str, County]:
+        return {c.code: c for c in self.counties}
+
+    def targets_of(self, slug: str) -> list[Target]:
+        """Targets a department may submit: those it leads or is a responsible unit of."""
+        return [t for t in self.targets if slug in t.lead_departments or slug in t.responsible_units]
+
+    def lead_targets(self, slug: str) -> list[Target]:
+        return [t for t in self.targets if slug in t.lead_departments]
+
+    @property
+    def county_codes(self) -> list[str]:
+        """Codes of the county-level units (not the prefecture, not zones)."""
+        return [c.code for c in self.counties if c.kind == CountyKind.COUNTY]
+
+    @property
+    def lead_department_slugs(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.targets:
+            for slug in t.lead_departments:
+                seen.setdefault(slug, None)
+        return list(seen)
