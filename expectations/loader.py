@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from expectations.models import Catalog, Scope
+from expectations.models import Catalog, FieldProblem, Scope
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 
@@ -44,7 +44,15 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))  # type: ignore[arg-type]
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        # .inf / .nan are valid YAML floats but never a target value or bound
+        raise CatalogError(f"line {node.start_mark.line + 1}: {text!r} is not a finite number")
+    return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -57,7 +65,7 @@ def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ..
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if key in out:
-                raise CatalogError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+                raise CatalogError(f"line {key_node.start_mark.line + 1}: field {key}: duplicate key {key!r}")
             out[key] = _to_python(value_node, (*path, key), lines, loader)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -66,19 +74,28 @@ def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ..
 
 
 def _read(path: Path) -> _Located:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
     loader = _DecimalLoader(text)
     try:
         node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise CatalogError(f"{path}:{line}: field (YAML syntax): not valid YAML: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+        raise CatalogError(f"{path}:1: field (YAML syntax): not valid YAML: {exc}") from exc
     finally:
         loader.dispose()
     lines: dict[tuple[Any, ...], int] = {}
     try:
         data = _to_python(node, (), lines, _DecimalLoader("")) if node is not None else {}
     except CatalogError as exc:
-        raise CatalogError(f"{path}: {exc}") from exc
+        text = str(exc)
+        raise CatalogError(f"{path}:{text.removeprefix('line ')}" if text.startswith("line ") else f"{path}: {text}"
+                           ) from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}:1: the file must be a mapping of sections (e.g. `targets:`)")
     return _Located(path, data, lines)
@@ -96,25 +113,18 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     root = Path(directory) if directory is not None else DEFAULT_CATALOG_DIR
     if not root.is_dir():
         raise CatalogError(f"{root}: catalog directory not found (set MINSHENG_CATALOG_DIR)")
-    docs = [_read(root / name) for name in ("plan.yaml", "programs.yaml", "departments.yaml", "counties.yaml",
-                                             "units.yaml") if _exists(root / name)]
-    docs += [_read(p) for p in sorted((root / "targets").glob("*.yaml"))]
-    merged: dict[str, Any] = {}
-    origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]] = {}
-    for doc in docs:
-        for section, value in doc.data.items():
-            if isinstance(value, list):
-                start = len(merged.setdefault(section, []))
-                if not isinstance(merged[section], list):
-                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: section {section!r} must be a list")
-                merged[section].extend(value)
-                for i in range(len(value)):
-                    origin[(section, start + i)] = (doc, (section, i))
-            else:
-                if section in merged:
-                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: section {section!r} given twice")
-                merged[section] = value
-                origin[(section,)] = (doc, (section,))
+    docs = [_read(_required(root / name)) for name in _FIXED_FILES]
+    target_files = sorted((root / "targets").glob("*.yaml")) if (root / "targets").is_dir() else []
+    if not target_files:
+        raise CatalogError(f"{root / 'targets'}: no targets/*.yaml files (one file of `targets:` per program)")
+    for path in target_files:
+        doc = _read(path)
+        for section in doc.data:
+            if section != "targets":
+                raise CatalogError(f"{path}:{_line(doc, (section,))}: field {section}: a targets file holds only "
+                                   f"a `targets:` list")
+        docs.append(doc)
+    merged, origin = _merge(docs)
     try:
         catalog = Catalog.model_validate(merged)
     except ValidationError as exc:
@@ -125,10 +135,37 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     return catalog
 
 
-def _exists(path: Path) -> bool:
+_FIXED_FILES = ("plan.yaml", "programs.yaml", "departments.yaml", "counties.yaml", "units.yaml")
+_Origin = dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]]
+
+
+def _merge(docs: list[_Located]) -> tuple[dict[str, Any], _Origin]:
+    """Merge the files' sections (lists are concatenated) and remember where every item came from."""
+    merged: dict[str, Any] = {}
+    origin: _Origin = {}
+    for doc in docs:
+        for section, value in doc.data.items():
+            if isinstance(value, list):
+                if not isinstance(merged.setdefault(section, []), list):
+                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: field {section}: section given "
+                                       f"twice, once as a list")
+                start = len(merged[section])
+                merged[section].extend(value)
+                origin.setdefault((section,), (doc, (section,)))
+                for i in range(len(value)):
+                    origin[(section, start + i)] = (doc, (section, i))
+            else:
+                if section in merged:
+                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: field {section}: section given twice")
+                merged[section] = value
+                origin[(section,)] = (doc, (section,))
+    return merged, origin
+
+
+def _required(path: Path) -> Path:
     if not path.is_file():
-        raise CatalogError(f"{path}: required catalog file is missing")
-    return True
+        raise CatalogError(f"{path}:0: field (file): required catalog file is missing")
+    return path
 
 
 def _describe(exc: ValidationError, origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]],
@@ -136,6 +173,9 @@ def _describe(exc: ValidationError, origin: dict[tuple[Any, ...], tuple[_Located
     messages = []
     for err in exc.errors():
         loc = tuple(err["loc"])
+        problem = (err.get("ctx") or {}).get("error")
+        if isinstance(problem, FieldProblem):
+            loc = (*loc, problem.field)  # a cross-field check: point at the field it names
         key = loc[:2] if len(loc) >= 2 and isinstance(loc[1], int) else loc[:1]
         if key in origin:
             doc, local = origin[key]

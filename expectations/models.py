@@ -3,16 +3,21 @@
 The catalog is the plan as data: every measurable target, the departments that own them, the counties they are
 broken down to, the units values come in and the reporting calendar. YAML files under a catalog directory are
 parsed once, strictly (unknown keys are errors), into these models; the rest of minsheng takes models, never dicts.
+
+Fields added for this plan beyond the first sketch: `Department.county` (the county a county government answers
+for), `CanonicalUnit.to_base` (exact conversion between canonical units of one dimension, e.g. ‰ → %) and
+`Target.source_text` (the plan's words a target is read from, verbatim, so every figure can be traced).
+A milestone (comparator done) is reported as 1 when done and 0 when not yet done, in unit 项 (item).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 ASCII_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -20,6 +25,14 @@ SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class FieldProblem(ValueError):
+    """A cross-field inconsistency inside one record; `field` names the field to fix (the loader reports its line)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 class Comparator(StrEnum):
@@ -93,6 +106,7 @@ class Department(Strict):
     aliases: list[str] = []
     kind: str = Field("department", description="department, group (领导小组/联席会议), company, county_government")
     due_workday: int | None = Field(None, ge=1, le=23, description="overrides the calendar's default due day")
+    county: str | None = Field(None, pattern=r"^\d{6}$", description="county code a county_government answers for")
 
     @field_validator("slug")
     @classmethod
@@ -129,6 +143,9 @@ class CanonicalUnit(Strict):
     name_zh: str
     name_en: str
     dimension: str = Field(description="units convert only within one dimension")
+    to_base: Decimal | None = Field(
+        None, gt=0, description="value in the dimension's base unit = value × to_base (None: the only unit of its "
+        "dimension); lets 5‰ be compared with a % target exactly")
 
 
 class Bounds(Strict):
@@ -165,6 +182,7 @@ class Target(Strict):
     frequency: Frequency = Frequency.MONTHLY
     deadline: dt.date | None = Field(None, description="milestone deadline; default end of the plan year")
     bounds: Bounds = Bounds()
+    source_text: str = Field("", description="the plan's words this target is read from, verbatim")
     notes: str = ""
 
     @property
@@ -182,13 +200,17 @@ class Target(Strict):
     def _consistent(self) -> Target:
         needs_value = self.comparator not in {Comparator.DONE, Comparator.INCREASE}
         if needs_value and self.value is None and not self.county_values:
-            raise ValueError(f"comparator {self.comparator.value} needs a value or county_values")
-        if self.comparator == Comparator.APPROX and self.tolerance is None:
-            raise ValueError("comparator ~ (左右/稳定在) needs an explicit tolerance")
+            raise FieldProblem("value", f"comparator {self.comparator.value} needs a value or county_values")
+        if not needs_value and (self.value is not None or self.county_values):
+            raise FieldProblem("value", f"comparator {self.comparator.value} takes no value")
+        if self.comparator == Comparator.APPROX and (self.tolerance is None or self.tolerance <= 0):
+            raise FieldProblem("tolerance", "comparator ~ (左右/稳定在) needs an explicit positive tolerance")
+        if self.comparator != Comparator.APPROX and self.tolerance is not None:
+            raise FieldProblem("tolerance", "a tolerance is only meaningful with comparator ~")
         if self.comparator == Comparator.DONE and self.kind != Kind.MILESTONE:
-            raise ValueError("comparator done is only for kind milestone")
+            raise FieldProblem("kind", "comparator done is only for kind milestone")
         if self.kind == Kind.MILESTONE and self.comparator != Comparator.DONE:
-            raise ValueError("kind milestone needs comparator done")
+            raise FieldProblem("comparator", "kind milestone needs comparator done")
         expected = {
             Comparator.GE: Direction.HIGHER,
             Comparator.GT: Direction.HIGHER,
@@ -199,14 +221,20 @@ class Target(Strict):
             Comparator.DONE: Direction.DONE,
         }[self.comparator]
         if self.kind != Kind.BUDGET and self.direction != expected:
-            raise ValueError(f"direction {self.direction.value} contradicts comparator {self.comparator.value}")
-        values = ([self.value] if self.value is not None else []) + list(self.county_values.values())
+            raise FieldProblem("direction", f"direction {self.direction.value} contradicts comparator "
+                               f"{self.comparator.value} (expected {expected.value})")
         lo, hi = self.bounds.min, self.bounds.max
-        for v in values:
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise ValueError(f"target value {v} lies outside the quality bounds [{lo}, {hi}]")
+        if lo is not None and hi is not None and lo > hi:
+            raise FieldProblem("bounds", f"bounds min {lo} exceeds max {hi}")
+        for field, values in (("value", [self.value] if self.value is not None else []),
+                              ("county_values", list(self.county_values.values()))):
+            for v in values:
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    raise FieldProblem(field, f"target value {v} lies outside the quality bounds [{lo}, {hi}]")
         if self.county_values and self.scope != Scope.COUNTIES:
-            raise ValueError("county_values need scope: counties")
+            raise FieldProblem("county_values", "county_values need scope: counties")
+        if self.kind == Kind.MILESTONE and self.deadline is None:
+            raise FieldProblem("deadline", "a milestone needs a deadline (the plan year's end if the plan gives none)")
         return self
 
     def target_for(self, county_code: str | None) -> Decimal | None:
@@ -244,8 +272,30 @@ class Catalog(Strict):
     calendar: Calendar
     targets: list[Target]
 
+    _by_id: dict[str, Target] = PrivateAttr(default_factory=dict)
+    _by_name: dict[str, Target] = PrivateAttr(default_factory=dict)
+    _departments_by_slug: dict[str, Department] = PrivateAttr(default_factory=dict)
+    _counties_by_code: dict[str, County] = PrivateAttr(default_factory=dict)
+    _units_by_symbol: dict[str, Unit] = PrivateAttr(default_factory=dict)
+    _canonical_by_id: dict[str, CanonicalUnit] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        # Indexes built once: the catalog is frozen, and lookups run for every row of every drop.
+        self._by_id = {t.id: t for t in self.targets}
+        for t in reversed(self.targets):  # first target wins a (catalog-integrity-rejected) name clash
+            for name in (t.id, t.name_zh, *t.aliases):
+                self._by_name[name] = t
+        self._departments_by_slug = {d.slug: d for d in self.departments}
+        self._counties_by_code = {c.code: c for c in self.counties}
+        self._units_by_symbol = {a: u for u in reversed(self.units) for a in (u.symbol, *u.aliases)}
+        self._canonical_by_id = {u.id: u for u in self.canonical_units}
+
     def target(self, target_id: str) -> Target:
-        return self._targets_by_id[target_id]
+        return self._by_id[target_id]
+
+    def find_target(self, text: str) -> Target | None:
+        """The target whose id, name_zh or alias is exactly `text` (after trimming), or None."""
+        return self._by_name.get(text.strip())
 
     def department(self, slug: str) -> Department:
         return self._departments_by_slug[slug]
@@ -253,17 +303,31 @@ class Catalog(Strict):
     def county(self, code: str) -> County:
         return self._counties_by_code[code]
 
-    @property
-    def _targets_by_id(self) -> dict[str, Target]:
-        return {t.id: t for t in self.targets}
+    def unit(self, written: str) -> Unit | None:
+        """The unit written as `written` (its symbol or an alias), or None when units.yaml does not know it."""
+        return self._units_by_symbol.get(written.strip())
 
-    @property
-    def _departments_by_slug(self) -> dict[str, Department]:
-        return {d.slug: d for d in self.departments}
+    def conversion_factor(self, written: str, canonical: str) -> Decimal | None:
+        """Exact factor turning a value written in `written` into canonical unit `canonical`, None if impossible.
 
-    @property
-    def _counties_by_code(self) -> dict[str, County]:
-        return {c.code: c for c in self.counties}
+        `written` may be a symbol, an alias or a canonical id; conversion across canonical units of one dimension
+        goes through `to_base` (5‰ → 0.5 in percent, 16/10万 → 0.016 in percent).
+        """
+        unit = self.unit(written)
+        source_id, factor = (unit.canonical, unit.factor) if unit else (written.strip(), Decimal(1))
+        source, target = self._canonical_by_id.get(source_id), self._canonical_by_id.get(canonical)
+        if source is None or target is None or source.dimension != target.dimension:
+            return None
+        if source.id == target.id:
+            return factor
+        if source.to_base is None or target.to_base is None:
+            return None
+        with localcontext() as ctx:
+            ctx.traps[Inexact] = True  # 1 亩 in m² is 666.66…: refuse rather than round a quantity
+            try:
+                return factor * source.to_base / target.to_base
+            except Inexact:
+                return None
 
     def targets_of(self, slug: str) -> list[Target]:
         """Targets a department may submit: those it leads or is a responsible unit of."""
