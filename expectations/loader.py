@@ -12,7 +12,6 @@ Layout of a catalog directory::
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,7 +20,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from expectations.models import Catalog, FieldProblem, Scope
+from expectations.integrity import Problem, check_integrity, name_key
+from expectations.models import Catalog, FieldProblem
+
+__all__ = ["DEFAULT_CATALOG_DIR", "CatalogError", "check_integrity", "load_catalog", "name_key"]
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 
@@ -39,6 +41,9 @@ class _Located:
     lines: dict[tuple[Any, ...], int]
 
 
+_Origin = dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]]
+
+
 class _DecimalLoader(yaml.SafeLoader):
     """Reads floats as Decimal so 0.78 stays exactly 0.78."""
 
@@ -51,11 +56,13 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
         value = Decimal("NaN")
     if not value.is_finite():
         # .inf / .nan are valid YAML floats but never a target value or bound
-        raise CatalogError(f"line {node.start_mark.line + 1}: {text!r} is not a finite number")
+        raise CatalogError(f"{text!r} is not a finite number")
     return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+# Parsing (not construction) is the slow part; libyaml's parser keeps line marks and is ~10× faster.
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], loader: Any) -> Any:
@@ -70,15 +77,19 @@ def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ..
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except CatalogError as exc:
+        field = ".".join(str(p) for p in path)
+        raise CatalogError(f"line {node.start_mark.line + 1}: field {field}: {exc}") from exc
 
 
 def _read(path: Path) -> _Located:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
-    loader = _DecimalLoader(text)
+        raise CatalogError(f"{path}:1: not UTF-8 ({exc.reason} at byte {exc.start}); save as UTF-8") from exc
+    loader = _Parser(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -93,9 +104,9 @@ def _read(path: Path) -> _Located:
     try:
         data = _to_python(node, (), lines, _DecimalLoader("")) if node is not None else {}
     except CatalogError as exc:
-        text = str(exc)
-        raise CatalogError(f"{path}:{text.removeprefix('line ')}" if text.startswith("line ") else f"{path}: {text}"
-                           ) from exc
+        text = str(exc)  # "line N: …" from the YAML walk becomes "path:N: …"
+        located = f"{path}:{text.removeprefix('line ')}" if text.startswith("line ") else f"{path}: {text}"
+        raise CatalogError(located) from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}:1: the file must be a mapping of sections (e.g. `targets:`)")
     return _Located(path, data, lines)
@@ -114,15 +125,15 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     if not root.is_dir():
         raise CatalogError(f"{root}: catalog directory not found (set MINSHENG_CATALOG_DIR)")
     docs = [_read(_required(root / name)) for name in _FIXED_FILES]
-    target_files = sorted((root / "targets").glob("*.yaml")) if (root / "targets").is_dir() else []
+    target_files = _target_files(root, docs[1])
     if not target_files:
-        raise CatalogError(f"{root / 'targets'}: no targets/*.yaml files (one file of `targets:` per program)")
+        raise CatalogError(f"{root / 'targets'}: no targets/*.yaml files (one `targets:` file per program)")
     for path in target_files:
         doc = _read(path)
         for section in doc.data:
             if section != "targets":
-                raise CatalogError(f"{path}:{_line(doc, (section,))}: field {section}: a targets file holds only "
-                                   f"a `targets:` list")
+                raise CatalogError(f"{path}:{_line(doc, (section,))}: field {section}: a targets file holds "
+                                   f"only a `targets:` list")
         docs.append(doc)
     merged, origin = _merge(docs)
     try:
@@ -136,7 +147,15 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
 
 
 _FIXED_FILES = ("plan.yaml", "programs.yaml", "departments.yaml", "counties.yaml", "units.yaml")
-_Origin = dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]]
+
+
+def _target_files(root: Path, programs: _Located) -> list[Path]:
+    """targets/*.yaml in the order of programs.yaml (a file named after its program), other names after."""
+    folder = root / "targets"
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    items = programs.data.get("programs")
+    order = [p.get("id") for p in items if isinstance(p, dict)] if isinstance(items, list) else []
+    return sorted(files, key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name))
 
 
 def _merge(docs: list[_Located]) -> tuple[dict[str, Any], _Origin]:
@@ -156,7 +175,8 @@ def _merge(docs: list[_Located]) -> tuple[dict[str, Any], _Origin]:
                     origin[(section, start + i)] = (doc, (section, i))
             else:
                 if section in merged:
-                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: field {section}: section given twice")
+                    raise CatalogError(f"{doc.path}:{_line(doc, (section,))}: field {section}: section given "
+                                       f"twice")
                 merged[section] = value
                 origin[(section,)] = (doc, (section,))
     return merged, origin
@@ -164,11 +184,11 @@ def _merge(docs: list[_Located]) -> tuple[dict[str, Any], _Origin]:
 
 def _required(path: Path) -> Path:
     if not path.is_file():
-        raise CatalogError(f"{path}:0: field (file): required catalog file is missing")
+        raise CatalogError(f"{path}: required catalog file is missing (layout: expectations/loader.py)")
     return path
 
 
-def _describe(exc: ValidationError, origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]],
+def _describe(exc: ValidationError, origin: _Origin,
               root: Path) -> str:
     messages = []
     for err in exc.errors():
@@ -190,7 +210,7 @@ def _describe(exc: ValidationError, origin: dict[tuple[Any, ...], tuple[_Located
     return "invalid catalog:\n  " + "\n  ".join(messages)
 
 
-def _item_id(origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]], key: tuple[Any, ...]) -> str:
+def _item_id(origin: _Origin, key: tuple[Any, ...]) -> str:
     if key not in origin or len(key) < 2:
         return ""
     doc, local = origin[key]
@@ -200,59 +220,15 @@ def _item_id(origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]], ke
     return ""
 
 
-def check_integrity(catalog: Catalog) -> list[tuple[str, int, str, str]]:
-    """Cross-record checks; each problem is (section, index, field, message)."""
-    problems: list[tuple[str, int, str, str]] = []
-    for section, key in (("targets", "id"), ("departments", "slug"), ("counties", "code"), ("programs", "id"),
-                         ("units", "symbol"), ("canonical_units", "id")):
-        counts = Counter(getattr(item, key) for item in getattr(catalog, section))
-        for i, item in enumerate(getattr(catalog, section)):
-            if counts[getattr(item, key)] > 1:
-                problems.append((section, i, key, f"{getattr(item, key)!r} is not unique"))
-    slugs = {d.slug for d in catalog.departments}
-    codes = {c.code for c in catalog.counties}
-    programs = {p.id for p in catalog.programs}
-    canonical = {u.id for u in catalog.canonical_units}
-    for i, unit in enumerate(catalog.units):
-        if unit.canonical not in canonical:
-            problems.append(("units", i, "canonical", f"unknown canonical unit {unit.canonical!r}"))
-    written = {u.symbol for u in catalog.units} | {a for u in catalog.units for a in u.aliases}
-    for i, t in enumerate(catalog.targets):
-        if t.program not in programs:
-            problems.append(("targets", i, "program", f"unknown program {t.program!r}"))
-        if not t.id.startswith(t.program + "."):
-            problems.append(("targets", i, "id", f"id must start with its program {t.program!r}."))
-        for field in ("lead_departments", "responsible_units"):
-            for slug in getattr(t, field):
-                if slug not in slugs:
-                    problems.append(("targets", i, field, f"unknown department {slug!r}"))
-        if t.unit not in canonical:
-            problems.append(("targets", i, "unit", f"unknown canonical unit {t.unit!r}"))
-        if t.unit_written not in written and t.unit_written not in canonical:
-            problems.append(("targets", i, "unit_written", f"unit {t.unit_written!r} is not in units.yaml"))
-        for code in [*t.counties, *t.county_values]:
-            if code not in codes:
-                problems.append(("targets", i, "counties", f"unknown county code {code!r}"))
-        if t.scope == Scope.PREFECTURE and t.counties:
-            problems.append(("targets", i, "counties", "a prefecture-scope target lists no counties"))
-    cal = catalog.calendar
-    for field in ("supervision_office", "data_team"):
-        if getattr(cal, field) not in slugs:
-            problems.append(("calendar", -1, field, f"unknown department {getattr(cal, field)!r}"))
-    if catalog.prefecture_code not in codes:
-        problems.append(("counties", -1, "code", f"prefecture {catalog.prefecture_code} is not in counties"))
-    return problems
-
-
-def _locate_problems(problems: list[tuple[str, int, str, str]], catalog: Catalog,
-                     origin: dict[tuple[Any, ...], tuple[_Located, tuple[Any, ...]]]) -> str:
+def _locate_problems(problems: list[Problem], catalog: Catalog,
+                     origin: _Origin) -> str:
     lines = []
     for section, index, field, message in problems:
         key = (section, index) if index >= 0 else (section,)
         if key in origin:
             doc, local = origin[key]
-            lines.append(f"{doc.path}:{_line(doc, (*local, field))}: field {field} ({_item_id(origin, key)}): "
-                         f"{message}")
+            where = f"{doc.path}:{_line(doc, (*local, field))}"
+            lines.append(f"{where}: field {field} ({_item_id(origin, key)}): {message}")
         else:
             lines.append(f"{section}: field {field}: {message}")
     return "inconsistent catalog:\n  " + "\n  ".join(lines)

@@ -1,12 +1,13 @@
 """Typed models of the target catalog.
 
-The catalog is the plan as data: every measurable target, the departments that own them, the counties they are
-broken down to, the units values come in and the reporting calendar. YAML files under a catalog directory are
-parsed once, strictly (unknown keys are errors), into these models; the rest of minsheng takes models, never dicts.
+The catalog is the plan as data: every measurable target, the departments that own them, the counties they
+are broken down to, the units values come in and the reporting calendar. YAML files under a catalog directory
+are parsed once, strictly (unknown keys are errors), into these models; the rest of minsheng takes models,
+never dicts.
 
-Fields added for this plan beyond the first sketch: `Department.county` (the county a county government answers
-for), `CanonicalUnit.to_base` (exact conversion between canonical units of one dimension, e.g. ‰ → %) and
-`Target.source_text` (the plan's words a target is read from, verbatim, so every figure can be traced).
+Fields added for this plan beyond the first sketch: `Department.county` (the county a county government
+answers for), `CanonicalUnit.to_base` (exact conversion between canonical units of one dimension, e.g. ‰ → %)
+and `Target.source_text` (the plan's words a target is read from, verbatim, so every figure can be traced).
 A milestone (comparator done) is reported as 1 when done and 0 when not yet done, in unit 项 (item).
 """
 
@@ -28,7 +29,7 @@ class Strict(BaseModel):
 
 
 class FieldProblem(ValueError):
-    """A cross-field inconsistency inside one record; `field` names the field to fix (the loader reports its line)."""
+    """A cross-field inconsistency in one record; `field` names the field to fix (its line is reported)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -57,7 +58,7 @@ class Direction(StrEnum):
 
 
 class Kind(StrEnum):
-    CUMULATIVE = "cumulative"  # year-to-date count that only grows (jobs created, projects built, money spent)
+    CUMULATIVE = "cumulative"  # year-to-date count that only grows (jobs created, projects built, money)
     LEVEL = "level"  # a rate, ratio, concentration or stock observed at a point (unemployment rate, coverage)
     BUDGET = "budget"  # an allowance that is used up over the year (non-good air days allowed by 97.2%)
     MILESTONE = "milestone"  # a deliverable that is done or not done by a deadline
@@ -104,9 +105,9 @@ class Department(Strict):
     name_zh: str
     name_en: str
     aliases: list[str] = []
-    kind: str = Field("department", description="department, group (领导小组/联席会议), company, county_government")
+    kind: str = Field("department", description="department, group, company or county_government")
     due_workday: int | None = Field(None, ge=1, le=23, description="overrides the calendar's default due day")
-    county: str | None = Field(None, pattern=r"^\d{6}$", description="county code a county_government answers for")
+    county: str | None = Field(None, pattern=r"^\d{6}$", description="code of a county_government's county")
 
     @field_validator("slug")
     @classmethod
@@ -144,8 +145,8 @@ class CanonicalUnit(Strict):
     name_en: str
     dimension: str = Field(description="units convert only within one dimension")
     to_base: Decimal | None = Field(
-        None, gt=0, description="value in the dimension's base unit = value × to_base (None: the only unit of its "
-        "dimension); lets 5‰ be compared with a % target exactly")
+        None, gt=0, description="value in the dimension's base unit = value × to_base (None: the only "
+        "unit of its dimension); lets 5‰ be compared with a % target exactly")
 
 
 class Bounds(Strict):
@@ -166,19 +167,19 @@ class Target(Strict):
     ref: str = Field(description="the plan's section reference, e.g. 一(一)3(1)")
     lead_departments: list[str] = Field(min_length=1)
     responsible_units: list[str] = []
-    responsible_groups: list[str] = Field([], description="leading groups / joint meetings named as responsible")
+    responsible_groups: list[str] = Field([], description="leading groups / joint meetings, as text")
     counties_responsible: bool = Field(False, description="10县市人民政府 are responsible units")
     unit_written: str = Field(description="unit as the plan writes it, e.g. 万人")
     unit: str = Field(description="canonical unit id")
     comparator: Comparator
-    value: Decimal | None = Field(None, description="target value in canonical units (None for done/increase)")
+    value: Decimal | None = Field(None, description="target in canonical units (None for done/increase)")
     tolerance: Decimal | None = Field(None, description="± band for comparator ~ (左右/稳定在)")
     direction: Direction
     kind: Kind
     scope: Scope = Scope.PREFECTURE
-    counties: list[str] = Field([], description="county codes the target covers when scope is counties; [] = all")
-    county_values: dict[str, Decimal] = Field({}, description="per-county target values where the plan gives them")
-    additive: bool = Field(False, description="county parts sum to the prefecture total (counts, money, areas)")
+    counties: list[str] = Field([], description="county codes covered when scope is counties; [] = all")
+    county_values: dict[str, Decimal] = Field({}, description="per-county targets where the plan gives them")
+    additive: bool = Field(False, description="county parts sum to the prefecture total (counts, money)")
     frequency: Frequency = Frequency.MONTHLY
     deadline: dt.date | None = Field(None, description="milestone deadline; default end of the plan year")
     bounds: Bounds = Bounds()
@@ -193,7 +194,7 @@ class Target(Strict):
     @classmethod
     def _ascii(cls, v: str) -> str:
         if not ASCII_ID.match(v):
-            raise ValueError(f"target id {v!r} must be dotted lowercase ascii, e.g. employment.new_urban_jobs")
+            raise ValueError(f"target id {v!r} must be dotted lowercase ascii, e.g. employment.new_jobs")
         return v
 
     @model_validator(mode="after")
@@ -230,11 +231,11 @@ class Target(Strict):
                               ("county_values", list(self.county_values.values()))):
             for v in values:
                 if (lo is not None and v < lo) or (hi is not None and v > hi):
-                    raise FieldProblem(field, f"target value {v} lies outside the quality bounds [{lo}, {hi}]")
+                    raise FieldProblem(field, f"target value {v} lies outside the bounds [{lo}, {hi}]")
         if self.county_values and self.scope != Scope.COUNTIES:
             raise FieldProblem("county_values", "county_values need scope: counties")
         if self.kind == Kind.MILESTONE and self.deadline is None:
-            raise FieldProblem("deadline", "a milestone needs a deadline (the plan year's end if the plan gives none)")
+            raise FieldProblem("deadline", "a milestone needs a deadline (the year's end if none given)")
         return self
 
     def target_for(self, county_code: str | None) -> Decimal | None:
@@ -304,14 +305,14 @@ class Catalog(Strict):
         return self._counties_by_code[code]
 
     def unit(self, written: str) -> Unit | None:
-        """The unit written as `written` (its symbol or an alias), or None when units.yaml does not know it."""
+        """The unit written as `written` (its symbol or an alias), or None when units.yaml lacks it."""
         return self._units_by_symbol.get(written.strip())
 
     def conversion_factor(self, written: str, canonical: str) -> Decimal | None:
-        """Exact factor turning a value written in `written` into canonical unit `canonical`, None if impossible.
+        """Exact factor turning a value written in `written` into unit `canonical`; None if impossible.
 
-        `written` may be a symbol, an alias or a canonical id; conversion across canonical units of one dimension
-        goes through `to_base` (5‰ → 0.5 in percent, 16/10万 → 0.016 in percent).
+        `written` may be a symbol, an alias or a canonical id; conversion across canonical units of one
+        dimension goes through `to_base` (5‰ → 0.5 in percent, 16/10万 → 0.016 in percent).
         """
         unit = self.unit(written)
         source_id, factor = (unit.canonical, unit.factor) if unit else (written.strip(), Decimal(1))

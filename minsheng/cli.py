@@ -16,6 +16,8 @@ app = typer.Typer(
 def _register() -> None:
     # One import per area keeps the wiring visible; each module adds its commands to `app`.
     from minsheng.commands import catalog  # noqa: F401
+    from minsheng.commands import report  # noqa: F401
+    from minsheng.commands import aq  # noqa: F401
 
 
 def main() -> None:

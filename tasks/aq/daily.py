@@ -1,0 +1,162 @@
+"""Station-day values: 24-hour means, the O3 daily maxima, validity, IAQI and AQI.
+
+Hourly readings are scattered into dense station × hour arrays (one pollutant at a time, so memory stays at a
+few bytes per reading), and every statistic is a numpy reduction over the hour axis: no per-row Python.
+
+Conventions (see tasks/aq/standard.py for the sources):
+
+- a reading at time t averages [t, t+1h); a calendar day is 00:00-24:00 Beijing time (HJ 633's "当日零点前24小时");
+- 24-hour mean: mean of the day's valid hours, valid with at least 20 of them;
+- O3 8-hour mean ending at hour e: mean of the valid hours in [e-8h, e), valid with at least 6 of them. The
+  running series (`o3_running_8h`) crosses midnight like any sliding mean, but the daily maximum only uses the 17
+  windows ending 08:00 … 24:00 of the day, which lie inside the day: last evening's hours never count towards
+  today (HJ 663-2013 "一个自然日内8时至24时的所有8小时滑动平均浓度中的最大值"). It is valid with at least 14
+  valid windows, or with fewer when it already exceeds 160 µg/m³;
+- O3 daily maximum 1-hour: the highest valid hour (a lower bound of the truth when hours are missing, so it never
+  overstates the AQI);
+- a station-day is valid when SO2, NO2, PM10, CO, PM2.5 and O3 8-hour all are; its AQI is then the maximum IAQI
+  of the seven daily indicators (HJ 633 §5.1), concentrations rounded half-even first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tasks.aq import standard
+from tasks.aq.feed import AqFeed, time_ns
+from tasks.aq.parsing import HOUR_NS
+
+DAY_NS = 24 * HOUR_NS
+MEANS_24H: tuple[str, ...] = ("so2", "no2", "pm10", "co", "pm25")
+
+
+def o3_running_8h(hourly: np.ndarray) -> np.ndarray:
+    """8-hour running means of consecutive hourly O3 (last axis = hours); element i is the window ending after
+    hour i (hours i-7 … i). NaN for the first 7 hours and where fewer than 6 of the 8 hours are valid."""
+    x = np.asarray(hourly, dtype=np.float64)
+    out = np.full(x.shape, np.nan)
+    out[..., 7:] = _windows_8h(x)
+    return out
+
+
+def o3_daily(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """O3 daily statistics from hourly values shaped (..., days*24) starting at 00:00 of the first day.
+
+    Returns (daily max 8-hour mean, number of valid 8-hour windows, daily max 1-hour, valid hours), each shaped
+    (..., days). The max 8-hour is NaN unless valid (≥ 14 windows, or fewer but above 160 µg/m³).
+    """
+    x = np.asarray(hourly, dtype=np.float64)
+    days = x.shape[-1] // 24
+    # Window starting at hour 24d+k (k = 0…16) ends at 08:00 … 24:00 of day d: pad the window series to whole
+    # days and keep the first 17 starts of each day, a reshape instead of a gather.
+    means = np.full(x.shape, np.nan)
+    means[..., : x.shape[-1] - 7] = _windows_8h(x)
+    day_means = means.reshape(*x.shape[:-1], days, 24)[..., : standard.O3_WINDOW_STARTS]
+    windows = (~np.isnan(day_means)).sum(axis=-1)
+    best = np.fmax.reduce(day_means, axis=-1)
+    valid = (windows >= standard.MIN_WINDOWS_O3_8H) | (best > standard.O3_8H_LIMIT)
+    per_day = x.reshape(*x.shape[:-1], days, 24)
+    hours = (~np.isnan(per_day)).sum(axis=-1)
+    return np.where(valid, best, np.nan), windows, np.fmax.reduce(per_day, axis=-1), hours
+
+
+def _windows_8h(x: np.ndarray) -> np.ndarray:
+    # Means of every 8 consecutive hours (n-7 of them), NaN with fewer than 6 valid: prefix sums of values (NaN
+    # as 0) and of valid counts make each window one subtraction. Integer-valued inputs stay exact in float64.
+    ok = ~np.isnan(x)
+    sums = np.zeros((*x.shape[:-1], x.shape[-1] + 1))
+    counts = np.zeros((*x.shape[:-1], x.shape[-1] + 1), dtype=np.int32)
+    np.cumsum(np.where(ok, x, 0.0), axis=-1, out=sums[..., 1:])
+    np.cumsum(ok, axis=-1, out=counts[..., 1:])
+    n = counts[..., 8:] - counts[..., :-8]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= standard.MIN_HOURS_8H, (sums[..., 8:] - sums[..., :-8]) / n, np.nan)
+
+
+def mean_24h(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """24-hour means of hourly values shaped (..., days*24): (means, NaN unless ≥ 20 valid hours; valid hours)."""
+    x = np.asarray(hourly, dtype=np.float64)
+    per_day = x.reshape(*x.shape[:-1], x.shape[-1] // 24, 24)
+    ok = ~np.isnan(per_day)
+    n = ok.sum(axis=-1)
+    total = np.where(ok, per_day, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= standard.MIN_HOURS_24H, total / n, np.nan), n
+
+
+def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
+    """Daily concentrations per station and Beijing calendar day that has any reading.
+
+    Columns: station, date (datetime64[ns] at 00:00), so2 no2 pm10 co pm25 (24-hour means), o3_8h, o3_1h, each
+    NaN where not valid; for hourly feeds also `<pollutant>_n` (valid hours; `o3_8h_n` = valid 8-hour windows).
+    Unrounded; `score` rounds them. Hourly data is reduced `block` stations at a time, so temporaries stay small.
+    """
+    frame = feed.frame
+    if feed.granularity == "daily":
+        days = frame.rename(columns={"time": "date"})
+        if "o3_1h" not in days.columns:
+            days = days.assign(o3_1h=np.nan)
+        days = days[["station", "date", *MEANS_24H, "o3_8h", "o3_1h"]].reset_index(drop=True)
+        return days.assign(**{p: _unfloat32(days[p].to_numpy(), frame[p].dtype, p)
+                              for p in (*MEANS_24H, "o3_8h", "o3_1h") if p in frame.columns})
+    categories = frame["station"].cat.categories
+    hour = time_ns(frame) // HOUR_NS
+    first = (int(hour.min()) // 24) * 24 if len(hour) else 0
+    n_days = (int(hour.max()) - first) // 24 + 1 if len(hour) else 0
+    n_st, n_hours = len(categories), n_days * 24
+    slot = frame["station"].cat.codes.to_numpy().astype(np.int64)
+    slot *= n_hours
+    slot += hour
+    slot -= first
+    del hour
+    dense = np.empty((n_st, n_hours))  # one buffer, refilled per pollutant
+    out: dict[str, np.ndarray] = {}
+    for p in (*MEANS_24H, "o3"):
+        dense.fill(np.nan)
+        dense.ravel()[slot] = frame[p].to_numpy()
+        names = (p, f"{p}_n") if p != "o3" else ("o3_8h", "o3_8h_n", "o3_1h", "o3_n")
+        reducer = mean_24h if p != "o3" else o3_daily
+        results = [np.empty((n_st, n_days)) for _ in names]
+        for lo in range(0, n_st, block):
+            for target, value in zip(results, reducer(dense[lo:lo + block]), strict=True):
+                target[lo:lo + block] = value
+        for name, result in zip(names, results, strict=True):
+            out[name] = result if name.endswith("_n") else _unfloat32(result, frame[p].dtype, name)
+    del dense, slot
+    seen = sum(out[f"{p}_n"] for p in (*MEANS_24H, "o3"))
+    has = np.asarray(seen).ravel() > 0
+    dates = (first * HOUR_NS + np.arange(n_days, dtype=np.int64) * DAY_NS).view("datetime64[ns]")
+    data: dict[str, object] = {
+        "station": pd.Categorical.from_codes(np.repeat(np.arange(n_st), n_days)[has], categories=categories),
+        "date": np.tile(dates, n_st)[has],
+    }
+    for p in (*MEANS_24H, "o3_8h", "o3_1h"):
+        data[p] = out[p].ravel()[has]
+    for p in (*MEANS_24H, "o3_8h", "o3"):
+        data[f"{p}_n"] = out[f"{p}_n"].ravel()[has].astype(np.int16)
+    return pd.DataFrame(data, copy=False)
+
+
+def score(days: pd.DataFrame, include_o3_1h: bool = True) -> pd.DataFrame:
+    """Add rounded concentrations, IAQIs, validity, AQI, level and primary pollutant to daily values.
+
+    The concentration columns are replaced by their rounded, published form (µg/m³ integers, CO mg/m³ to one
+    decimal). New columns: `<p>_iaqi`, `valid` (all six assessed pollutants valid), `aqi` (NaN unless valid),
+    `level` (1 优 … 6 严重污染, 0 = no AQI), `primary` (首要污染物, "" when AQI ≤ 50 or no AQI).
+    """
+    rounded = {p: standard.round_concentration(days[p].to_numpy(), p) for p in standard.DAILY_POLLUTANTS}
+    iaqis, aqi = standard.daily_aqi(rounded, include_o3_1h=include_o3_1h)
+    valid = np.logical_and.reduce([~np.isnan(rounded[p]) for p in standard.REQUIRED_DAILY])
+    aqi = np.where(valid, aqi, np.nan)
+    added: dict[str, object] = {p: rounded[p] / standard.SCALE[p] for p in standard.DAILY_POLLUTANTS}
+    added.update({f"{p}_iaqi": v for p, v in iaqis.items()})
+    added.update(valid=valid, aqi=aqi, level=standard.category(aqi),
+                 primary=standard.primary_pollutants(iaqis, aqi))
+    return days.assign(**added)
+
+
+def _unfloat32(values: np.ndarray, source: np.dtype, pollutant: str) -> np.ndarray:
+    # A float32 source holds 0.3 as 0.30000001: put statistics that sit on a rounding half back on it, so
+    # the compact float32 copy of a feed rounds exactly like its decimal original.
+    return standard.snap_halves(values, pollutant, 2.5e-7) if source == np.float32 else values

@@ -1,0 +1,136 @@
+"""Parsing the parts of a feed file that can be wrong in a hundred ways: times and numbers.
+
+Every failure raises FeedError with critical issues that name file, row, column and how to fix it (Chinese and
+English); nothing is coerced silently.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tasks.aq.columns import parse_time_strings, utc_to_beijing_ns
+from tasks.contracts import Issue, Severity
+
+Granularity = Literal["hourly", "daily"]
+HourLabel = Literal["start", "end"]
+
+NULL_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-", "—", "--"]
+HOUR_NS = 3_600_000_000_000
+
+
+class FeedError(ValueError):
+    """A drop cannot be read at all; carries the issues that say why."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(i.message_en for i in issues))
+        self.issues = issues
+
+
+def parse_times(raw: pa.Table, mapping: dict[str, str], name: str, first_row: int, hour_label: HourLabel,
+           granularity: Granularity | None) -> tuple[np.ndarray, Granularity]:
+    if "time" in mapping:
+        ns, date_only = _time_column(raw.column(mapping["time"]), name, mapping["time"], first_row)
+        hour = None
+    else:
+        ns, date_only = _ymd_columns(raw, mapping, name, first_row), True
+        hour = parse_numbers(raw.column(mapping["hour"]), name, mapping["hour"], first_row) if "hour" in mapping else None
+    kind: Granularity = granularity or ("hourly" if hour is not None or not (
+        date_only or bool(np.all(ns % (24 * HOUR_NS) == 0))) else "daily")
+    if hour is not None:
+        bad = np.isnan(hour) | (hour < 0) | (hour > 24) | (hour != np.floor(hour))
+        if hour_label == "start":
+            bad |= hour == 24
+        if bad.any():
+            i = int(np.argmax(bad))
+            hint = "（按整点结束时刻标注的数据请声明 hour_label=end）" if hour[i] == 24 else ""
+            raise FeedError([critical("bad_time", f"小时值 {hour[i]} 无效，应为 0–23{hint}",
+                                       f"hour {hour[i]} is not an hour 0-23 (for feeds labelling hours by their "
+                                       "end, 1-24, declare hour_label=end)", sheet=name, row=first_row + i,
+                                       column=mapping["hour"], value=str(hour[i]))])
+        ns = ns + hour.astype(np.int64) * HOUR_NS
+    if kind == "hourly" and hour_label == "end":
+        ns = ns - HOUR_NS
+    return ns, kind
+
+
+def _time_column(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> tuple[np.ndarray, bool]:
+    if pa.types.is_date(col.type):
+        days = pc.cast(col, pa.date32()).to_numpy(zero_copy_only=False)
+        return _check_null_times(np.asarray(days, dtype="datetime64[ns]").view(np.int64), name, header,
+                                 first_row, col), True
+    if pa.types.is_timestamp(col.type):
+        ns = pc.cast(col, pa.timestamp("ns", tz=col.type.tz)).to_numpy(zero_copy_only=False).view(np.int64)
+        ns = utc_to_beijing_ns(ns) if col.type.tz is not None else ns
+        return _check_null_times(ns, name, header, first_row, col), False
+    encoded = pc.dictionary_encode(pc.cast(col, pa.string())).combine_chunks()
+    uniques = pd.Series(encoded.dictionary.to_pylist(), dtype="object")
+    parsed, _ = parse_time_strings(uniques)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    values = np.asarray(parsed.to_numpy("datetime64[ns]")).view(np.int64)
+    null = np.isnan(indices) if indices.dtype.kind == "f" else np.zeros(len(indices), bool)
+    idx = np.where(null, 0, indices).astype(np.int64)
+    ns = values[idx] if len(values) else np.zeros(len(idx), np.int64)
+    bad = null | (ns == np.iinfo(np.int64).min)
+    if bad.any():
+        i = int(np.argmax(bad))
+        text = None if null[i] else str(uniques.iloc[idx[i]])
+        raise FeedError([critical("bad_time", f"时间 {text!r} 无法识别（应为 2021-03-01 08:00 这类年-月-日格式）",
+                                   f"time {text!r} is not a year-first date-time such as 2021-03-01 08:00",
+                                   sheet=name, row=first_row + i, column=header, value=text)])
+    return ns, False
+
+
+def _check_null_times(ns: np.ndarray, name: str, header: str, first_row: int, col: pa.ChunkedArray) -> np.ndarray:
+    if col.null_count:
+        i = int(np.argmax(pc.is_null(col).to_numpy(zero_copy_only=False)))
+        raise FeedError([critical("bad_time", "时间为空", "time is empty", sheet=name, row=first_row + i,
+                                   column=header)])
+    return ns
+
+
+def _ymd_columns(raw: pa.Table, mapping: dict[str, str], name: str, first_row: int) -> np.ndarray:
+    parts = {k: parse_numbers(raw.column(mapping[k]), name, mapping[k], first_row) for k in ("year", "month", "day")}
+    key = np.where(np.isnan(parts["year"]) | np.isnan(parts["month"]) | np.isnan(parts["day"]), -1,
+                   np.nan_to_num(parts["year"]) * 10000 + np.nan_to_num(parts["month"]) * 100
+                   + np.nan_to_num(parts["day"])).astype(np.int64)
+    codes, uniques = pd.factorize(key)
+    dates = pd.to_datetime(pd.Series(uniques).astype(str), format="%Y%m%d", errors="coerce")
+    ns = np.asarray(dates.to_numpy("datetime64[ns]")).view(np.int64)[codes]
+    bad = ns == np.iinfo(np.int64).min
+    if bad.any():
+        i = int(np.argmax(bad))
+        value = "-".join(str(parts[k][i]) for k in ("year", "month", "day"))
+        raise FeedError([critical("bad_time", f"日期 {value} 无效", f"date {value} is not a calendar date",
+                                   sheet=name, row=first_row + i, column=mapping["day"], value=value)])
+    return ns
+
+
+def parse_numbers(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> np.ndarray:
+    """A column as floats with NaN for missing; text that is not a number is an error, not a gap.
+
+    float32 columns stay float32 (what the source holds, half the memory); everything else becomes float64.
+    """
+    if pa.types.is_float32(col.type):
+        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float32)
+    if pa.types.is_floating(col.type):
+        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if pa.types.is_integer(col.type) or pa.types.is_null(col.type) or pa.types.is_decimal(col.type):
+        return np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    text = pd.Series(pc.cast(col, pa.string()).to_numpy(zero_copy_only=False), dtype="object")
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(values) & text.notna().to_numpy() & ~text.str.strip().isin(NULL_TOKENS).to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise FeedError([critical("bad_number", f"{header} 列的值 {text.iloc[i]!r} 不是数字",
+                                   f"{header}: {text.iloc[i]!r} is not a number", sheet=name, row=first_row + i,
+                                   column=header, value=str(text.iloc[i]))])
+    return values
+
+
+def critical(code: str, zh: str, en: str, **where: object) -> Issue:
+    return Issue(Severity.CRITICAL, code, zh, en, **where)  # type: ignore[arg-type]

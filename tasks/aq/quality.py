@@ -1,0 +1,177 @@
+"""Quality checks on a canonical station feed, before anything is derived from it.
+
+Severity follows the drop contract: what makes the file's meaning uncertain is critical (unknown stations,
+conflicting duplicate station-hours, times in the future, a CO unit that cannot be right); single implausible
+readings are set aside as invalid (NaN) with a warning that counts them, the way monitoring QA flags a reading
+without discarding the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from tasks.aq.feed import AqFeed, time_ns
+from tasks.aq.parsing import HOUR_NS
+from tasks.aq.registry import StationRegistry
+from tasks.contracts import Issue, Severity
+
+DAY_NS = 24 * HOUR_NS
+# Beyond any analyser's range (µg/m³; CO mg/m³): a value above is an instrument or unit error, not air.
+# PM10 allows for dust storms (Beijing hourly PM10 passed 8,000 µg/m³ in March 2021).
+ABSURD_MAX: dict[str, float] = {"pm25": 2000, "pm10": 10000, "so2": 6000, "no2": 3000, "co": 150, "o3": 2000,
+                                "o3_8h": 2000, "o3_1h": 2000}
+# Median CO (mg/m³) outside this band means the declared unit is wrong by a factor of 1000.
+CO_PLAUSIBLE_MEDIAN = (0.02, 20.0)
+MAX_LISTED = 20  # issues listed one by one before the rest are only counted
+
+
+def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = None) -> tuple[AqFeed, list[Issue]]:
+    """Validate a feed against the registry; return the feed fit for derivation and every issue found.
+
+    Rows of unknown stations, of stations outside their validity dates and repeated exact duplicates are
+    dropped; implausible readings become NaN. `as_of` (a Beijing date) makes readings after it an error.
+    """
+    frame = feed.frame
+    issues: list[Issue] = []
+    keep = np.ones(len(frame), dtype=bool)
+    codes = frame["station"].cat.codes.to_numpy()
+    categories = list(frame["station"].cat.categories)
+    known = {s.id for s in registry.stations}
+    for code, sid in enumerate(categories):
+        if sid not in known:
+            rows = codes == code
+            issues.append(_issue(feed, Severity.CRITICAL, "unknown_station", int(np.argmax(rows)), "station", sid,
+                                 f"站点 {sid!r} 不在站点名录中（{int(rows.sum())} 行），请在 stations.yaml 中登记",
+                                 f"station {sid!r} is not in the station registry ({int(rows.sum())} rows); "
+                                 "add it to stations.yaml"))
+            keep &= ~rows
+    times = time_ns(frame)
+    step = HOUR_NS if feed.granularity == "hourly" else DAY_NS
+    off_grid = times % step != 0
+    if off_grid.any():
+        what = ("整点", "on the hour") if step == HOUR_NS else ("零点（日数据）", "at midnight (daily data)")
+        issues.append(_issue(feed, Severity.CRITICAL, "time_off_grid", int(np.argmax(off_grid)), "time",
+                             str(frame["time"].iloc[int(np.argmax(off_grid))]),
+                             f"{int(off_grid.sum())} 个时间不在{what[0]}", f"{int(off_grid.sum())} times are not "
+                             f"{what[1]}"))
+    if as_of is not None:
+        future = times >= np.datetime64(as_of + dt.timedelta(days=1), "ns").astype(np.int64)
+        if future.any():
+            i = int(np.argmax(future))
+            issues.append(_issue(feed, Severity.CRITICAL, "future_time", i, "time", str(frame["time"].iloc[i]),
+                                 f"{int(future.sum())} 条记录晚于截止日 {as_of}",
+                                 f"{int(future.sum())} readings are after the as-of date {as_of}"))
+    keep &= _validity(feed, registry, codes, categories, times, issues)
+    keep &= _duplicates(feed, codes, times, step, keep, issues)
+    fixed: dict[str, np.ndarray] = {}
+    for column in [c for c in frame.columns if c in ABSURD_MAX or c == "aqi"]:
+        v = frame[column].to_numpy()
+        top = 500 if column == "aqi" else ABSURD_MAX[column]
+        for bad, code, zh, en in ((v < 0, "negative_value", "为负值", "are negative"),
+                                  (v > top, "absurd_value", f"超过 {top}", f"exceed {top}")):
+            if bad.any():
+                i = int(np.argmax(bad))
+                issues.append(_issue(feed, Severity.WARNING, code, i, column, str(v[i]),
+                                     f"{column} 有 {int(bad.sum())} 个值{zh}，已按无效数据处理",
+                                     f"{int(bad.sum())} {column} values {en}; treated as invalid (missing)"))
+                v = fixed.setdefault(column, v.copy())  # copy only when something is set aside
+                v[bad] = np.nan
+    issues += _co_plausible(feed, fixed.get("co", frame["co"].to_numpy() if "co" in frame else None))
+    cleaned = frame.assign(**fixed) if fixed else frame
+    if not keep.all():
+        cleaned = cleaned[keep]
+    return AqFeed(cleaned, feed.granularity, feed.co_unit, feed.segments), issues
+
+
+def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, categories: list[str],
+              times: np.ndarray, issues: list[Issue]) -> np.ndarray:
+    if not any(s.valid_from or s.valid_to for s in registry.stations):
+        return np.ones(len(times), dtype=bool)
+    lo = np.full(len(categories) + 1, np.iinfo(np.int64).min, dtype=np.int64)
+    hi = np.full(len(categories) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    for code, sid in enumerate(categories):
+        station = registry.station(sid)
+        if station and station.valid_from:
+            lo[code] = np.datetime64(station.valid_from, "ns").astype(np.int64)
+        if station and station.valid_to:
+            hi[code] = np.datetime64(station.valid_to + dt.timedelta(days=1), "ns").astype(np.int64)
+    outside = (times < lo[codes]) | (times >= hi[codes])
+    for code in np.unique(codes[outside]):
+        rows = outside & (codes == code)
+        sid = categories[code]
+        issues.append(_issue(feed, Severity.WARNING, "station_not_valid", int(np.argmax(rows)), "station", sid,
+                             f"站点 {sid} 有 {int(rows.sum())} 条记录在名录有效期之外，未计入",
+                             f"{int(rows.sum())} readings of station {sid} fall outside its registry validity "
+                             "dates; left out"))
+    return ~outside
+
+
+def _duplicates(feed: AqFeed, codes: np.ndarray, times: np.ndarray, step: int, keep: np.ndarray,
+                issues: list[Issue]) -> np.ndarray:
+    if len(times) == 0:
+        return np.ones(0, dtype=bool)
+    slot = times - times.min()
+    slot //= step
+    key = codes.astype(np.int64)
+    key *= int(slot[-1] if len(slot) == 1 else slot.max()) + 1
+    key += slot
+    del slot
+    counts = np.bincount(key if keep.all() else key[keep], minlength=int(key.max()) + 1)
+    if counts.max() <= 1:
+        return np.ones(len(times), dtype=bool)
+    repeated = keep & (counts[key] > 1)
+    frame = feed.frame
+    sub = frame[repeated].assign(_key=key[repeated])
+    values = [c for c in frame.columns if c not in ("station", "time")]
+    variants = sub.drop_duplicates(["_key", *values]).groupby("_key").size()
+    conflicting = set(variants[variants > 1].index)
+    positions = np.flatnonzero(repeated)
+    first_seen = ~pd.Series(key[repeated]).duplicated().to_numpy()
+    drop = np.ones(len(times), dtype=bool)
+    drop[positions[~first_seen]] = False
+    listed = 0
+    for pos, k in zip(positions[first_seen], key[repeated][first_seen], strict=True):
+        if k in conflicting and listed < MAX_LISTED:
+            listed += 1
+            sid, when = str(frame["station"].iloc[pos]), str(frame["time"].iloc[pos])
+            issues.append(_issue(feed, Severity.CRITICAL, "duplicate_conflict", int(pos), "time", when,
+                                 f"站点 {sid} 在 {when} 有多条数值不同的记录，请只保留正确的一条",
+                                 f"station {sid} has several different readings for {when}; keep the right one"))
+    if len(conflicting) > listed:
+        issues.append(Issue(Severity.CRITICAL, "duplicate_conflict", f"另有 {len(conflicting) - listed} 个重复时次",
+                            f"{len(conflicting) - listed} more conflicting station-times"))
+    extra = ~first_seen & ~np.isin(key[repeated], list(conflicting))
+    exact = int(extra.sum())
+    if exact > 0:
+        i = int(positions[extra][0])
+        issues.append(_issue(feed, Severity.WARNING, "duplicate_exact", i, "time", str(frame["time"].iloc[i]),
+                             f"{exact} 条完全重复的记录已去重", f"{exact} exact duplicate rows were dropped"))
+    return drop
+
+
+def _co_plausible(feed: AqFeed, co: np.ndarray | None) -> list[Issue]:
+    if co is None:
+        return []
+    positive = co[co > 0]
+    if positive.size < 24:
+        return []
+    median = float(np.median(positive))
+    lo, hi = CO_PLAUSIBLE_MEDIAN
+    if lo <= median <= hi:
+        return []
+    declared = "mg/m3" if feed.co_unit == "mg/m3" else "µg/m³"
+    likely = "µg/m³" if median > hi else "mg/m³"
+    return [Issue(Severity.CRITICAL, "co_unit_implausible",
+                  f"CO 声明单位为 {declared}，但中位数折合 {median:g} mg/m³，不合常理，单位可能实为 {likely}；请核实后重新声明",
+                  f"CO is declared in {declared} but its median is {median:g} mg/m³, which is implausible; the "
+                  f"values look like {likely}. Check and declare the right unit", column="co")]
+
+
+def _issue(feed: AqFeed, severity: Severity, code: str, position: int, column: str, value: str | None,
+           zh: str, en: str) -> Issue:
+    label = feed.frame.index[position] if position < len(feed.frame) else position
+    sheet, row = feed.locate(int(label))
+    return Issue(severity, code, zh, en, sheet=sheet, row=row, column=column, value=value)

@@ -1,0 +1,232 @@
+"""Resolve each field of a sheet's data rows: target, county, period, value (with units), flagged cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from expectations.models import Catalog, Kind
+from tasks.contracts import Issue, Severity
+from tasks.normalize.columns import BoolArray, ObjArray, blank, map_unique, obj_array
+from tasks.normalize.layout import Layout
+from tasks.normalize.periods import is_bare_month, parse_period
+from tasks.normalize.problems import ParseProblem, where
+from tasks.normalize.resolve import CountyResolver, TargetResolver
+from tasks.normalize.rowissues import RowProblems
+from tasks.normalize.units import UnitTable, to_canonical
+from tasks.normalize.values import (
+    EXACT,
+    PLAIN_DECIMAL,
+    ParsedValue,
+    clean_decimal,
+    missing_problem,
+    parse_milestone,
+    parse_value,
+)
+from tasks.read import RawSheet
+
+MISSING_TARGET = ParseProblem("missing_target", "表示缺少指标，请填写指标编码或指标名称。",
+                              "means no target; fill in the target id or name.")
+MISSING_COUNTY = ParseProblem("missing_county", "表示缺少县市，请填写县市名称（全州数据填“全州”）。",
+                              "means no county; fill in the county (全州 for the prefecture).")
+MISSING_PERIOD = ParseProblem("missing_period", "表示缺少月份，请填写报告期，如2021-03。",
+                              "means no period; fill in the reporting month, e.g. 2021-03.")
+
+
+class Helpers:
+    """The catalog and its lookup tables, built once per normalize call."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.counties = CountyResolver(catalog)
+        self.targets = TargetResolver(catalog)
+        self.units = UnitTable(catalog)
+
+
+def resolve_targets(layout: Layout, cells: dict[str, ObjArray], h: Helpers, problems: RowProblems) -> ObjArray:
+    """Target id per row (None where unknown); an id column wins over a name column, and they must agree."""
+    resolved = [map_unique(cells[f"target{i}"], lambda s: h.targets.resolve(s).id)
+                for i in range(len(layout.targets))]
+    ids0, bad0 = resolved[0]
+    raw0, col0 = cells["target0"], layout.targets[0]
+    if len(resolved) == 1:
+        missing = blank(raw0)
+        problems.add("target", missing, MISSING_TARGET, col0.header, raw0)
+        problems.add("target", bad0, ids0, col0.header, raw0)
+        return np.where(bad0, None, ids0)
+    ids1, bad1 = resolved[1]
+    raw1, col1 = cells["target1"], layout.targets[1]
+    use0 = ~blank(raw0)
+    problems.add("target", ~use0 & blank(raw1), MISSING_TARGET, col0.header, raw0)
+    problems.add("target", use0 & bad0, ids0, col0.header, raw0)
+    problems.add("target", ~use0 & bad1, ids1, col1.header, raw1)
+    conflict = use0 & ~bad0 & ~blank(raw1) & ~bad1 & (ids0 != ids1)
+    problems.add("target", conflict, ParseProblem(
+        "target_conflict", f"与「{col0.header}」列的指标不一致，请核对是哪一个指标。",
+        f"names a different target than column {col0.header}; check which target is meant."), col1.header, raw1)
+    ids = np.where(use0, np.where(bad0, None, ids0), np.where(bad1, None, ids1))
+    ids[conflict] = None
+    return ids
+
+
+def resolve_counties(layout: Layout, cells: dict[str, ObjArray], h: Helpers, problems: RowProblems,
+                     n: int) -> ObjArray:
+    """County code per row: from the county column, or the sheet's default."""
+    column = layout.column("county")
+    if column is None:
+        return obj_array([layout.county_default] * n)
+    codes, bad = map_unique(cells["county"], h.counties.resolve)
+    problems.add("county", blank(cells["county"]), MISSING_COUNTY, column.header, cells["county"])
+    problems.add("county", bad, codes, column.header, cells["county"])
+    return codes
+
+
+def resolve_periods(layout: Layout, cells: dict[str, ObjArray], problems: RowProblems, as_of: dt.date | None,
+                    sheet: str, issues: list[Issue], n: int) -> ObjArray:
+    """"YYYY-MM" per row; a bare month (3月) gets the sheet's year, else the latest such month up to as_of."""
+    column = layout.column("period")
+    if column is None:
+        return obj_array([layout.period_default] * n)
+    assumed: dict[str, int] = {}
+
+    def parse(text: str) -> str:
+        if not is_bare_month(text):
+            return parse_period(text)
+        month = int(parse_period(text, default_year=2000)[5:])
+        year = layout.year
+        if not layout.year_known and as_of is not None:
+            year = as_of.year if month <= as_of.month else as_of.year - 1
+        assumed[text] = year
+        return parse_period(text, default_year=year)
+
+    periods, bad = map_unique(cells["period"], parse)
+    problems.add("period", blank(cells["period"]), MISSING_PERIOD, column.header, cells["period"])
+    problems.add("period", bad, periods, column.header, cells["period"])
+    if assumed:
+        source_zh, source_en = layout.year_source if layout.year_known else (
+            ("报送日期", "reporting date") if as_of is not None else layout.year_source)
+        listed = "、".join(f"“{t}”→{y}年" for t, y in assumed.items())
+        loc_zh, loc_en = where(sheet, None)
+        issues.append(Issue(Severity.INFO, "assumed_year", f"{loc_zh}「{column.header}」列只写了月份，按{source_zh}"
+                            f"补全年份：{listed}。", f"{loc_en}: column {column.header} gives months without a year; "
+                            f"the year was taken from the {source_en}: "
+                            + ", ".join(f"'{t}' → {y}" for t, y in assumed.items()) + ".",
+                            sheet=sheet or None, column=column.header))
+    return periods
+
+
+def _plain(text: str) -> Decimal:
+    """A plain ASCII decimal without trailing fraction zeros (97.20 → 97.2), -0 as 0."""
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    number = Decimal(text)
+    return number if number else Decimal(0)
+
+
+def parse_values(raw: ObjArray) -> tuple[ObjArray, BoolArray]:
+    """ParsedValue (or ParseProblem) per row; plain ASCII decimals skip the full parser (the fast path)."""
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
+    plain = pd.Series(list(uniques), dtype=object).str.fullmatch(PLAIN_DECIMAL)
+    fast = plain.fillna(False).to_numpy(dtype=bool) if len(uniques) else np.zeros(0, dtype=bool)
+    results: list[Any] = []
+    for u, is_plain in zip(uniques, fast, strict=True):
+        if is_plain:
+            results.append(ParsedValue(_plain(u), None))
+            continue
+        try:
+            results.append(parse_value(u))
+        except ParseProblem as problem:
+            results.append(problem)
+    table = obj_array([*results, missing_problem()])
+    bad = np.array([isinstance(r, ParseProblem) for r in results] + [True], dtype=bool)
+    return table[codes], bad[codes]
+
+
+def _combos(*columns: ObjArray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the first row of each distinct combination of the columns, and each row's combination."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def resolve_values(ids: ObjArray, raw: ObjArray, headers: ObjArray, units_text: ObjArray, h: Helpers,
+                   problems: RowProblems) -> ObjArray:
+    """Decimal per row in the target's canonical unit (None where the value or its unit is wrong)."""
+    parsed, bad = parse_values(raw)
+    milestone = map_unique(ids, lambda tid: h.targets.targets[tid].kind == Kind.MILESTONE)[0]
+    milestone = np.asarray(milestone == True, dtype=bool)  # noqa: E712 — elementwise on an object array
+    if milestone.any():
+        done, done_bad = map_unique(raw[milestone], parse_milestone)
+        parsed[milestone] = np.where(blank(raw[milestone]), missing_problem(), done)
+        bad[milestone] = done_bad | blank(raw[milestone])
+    problems.add("value", bad, parsed, headers, raw)
+    values = obj_array([None] * len(raw))
+    values[milestone & ~bad] = parsed[milestone & ~bad]
+    rows = np.flatnonzero(~bad & ~milestone & ~blank(ids))
+    if not len(rows):
+        return values
+    written = obj_array([p.unit for p in parsed[rows]])
+    first, inverse = _combos(ids[rows], written, units_text[rows])
+    factors: list[Decimal | ParseProblem] = []
+    for i in rows[first]:
+        try:
+            unit = ParsedValue(Decimal(1), parsed[i].unit)
+            factors.append(to_canonical(unit, units_text[i], h.targets.targets[ids[i]], h.units))
+        except ParseProblem as problem:
+            factors.append(problem)
+    per_row = obj_array(factors)[inverse]
+    unit_bad = np.array([isinstance(f, ParseProblem) for f in factors], dtype=bool)[inverse]
+    mask = np.zeros(len(raw), dtype=bool)
+    mask[rows[unit_bad]] = True
+    full = obj_array([None] * len(raw))
+    full[rows] = per_row
+    problems.add("value", mask, full, headers, raw)
+    unit_one = np.array([f == 1 if isinstance(f, Decimal) else False for f in factors], dtype=bool)[inverse]
+    plain = rows[unit_one]
+    values[plain] = [p.number for p in parsed[plain]]
+    scaled = rows[~unit_one & ~unit_bad]
+    values[scaled] = [clean_decimal(EXACT.multiply(p.number, f)) for p, f in zip(parsed[scaled], full[scaled],
+                                                                                   strict=True)]
+    return values
+
+
+def report_flags(sheet: RawSheet, used: dict[str, Any], numbers: np.ndarray, problems: RowProblems,
+                 issues: list[Issue]) -> None:
+    """Error cells and uncalculated formulas: critical in a used cell of a data row, info anywhere else."""
+    by_index = {c.index: (key.rstrip("0123456789"), c.header) for key, c in used.items()}
+    position = {int(r): i for i, r in enumerate(numbers)}
+    ignored = 0
+    for (row, col0), code in sorted(sheet.flags.items()):
+        if row not in position or col0 not in by_index:
+            ignored += 1
+            continue
+        role, header = by_index[col0]
+        mask = np.zeros(len(numbers), dtype=bool)
+        mask[position[row]] = True
+        problems.suppress(role, mask)
+        loc_zh, loc_en = where(sheet.name, row)
+        if code == "error_cell":
+            raw = sheet.rows[sheet.row_numbers.index(row)][col0]
+            zh = f"{loc_zh}「{header}」列的值“{raw}”是Excel错误值，请修正公式或直接填写数值。"
+            en = f"{loc_en}, column {header}: '{raw}' is an Excel error value; fix the formula or type the value."
+        else:
+            raw = None
+            zh = (f"{loc_zh}「{header}」列是从未计算过的公式（文件没有保存计算结果），请在Excel中打开、保存后"
+                  "重新报送。")
+            en = (f"{loc_en}, column {header} holds a formula that was never calculated (no saved result); open "
+                  "and save the file in Excel, then send it again.")
+        issues.append(Issue(Severity.CRITICAL, code, zh, en, sheet=sheet.name or None, row=row, column=header,
+                            value=raw))
+    if ignored:
+        loc_zh, loc_en = where(sheet.name, None)
+        issues.append(Issue(Severity.INFO, "ignored_cells",
+                            f"{loc_zh}有{ignored}个错误值或未计算的公式不在数据区域内，已忽略。",
+                            f"{loc_en}: {ignored} error or uncalculated cells lie outside the data; ignored.",
+                            sheet=sheet.name or None))

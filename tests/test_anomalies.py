@@ -1,0 +1,192 @@
+"""Anomaly detection: robust jumps, same month last year, ytd decreases, unit slips, flat lines, parts vs
+totals, county outliers — and quiet when nothing is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from expectations.loader import load_catalog
+from expectations.models import Catalog
+from tasks.anomalies import ANOMALY_COLUMNS, anomalies, robust_z
+
+CATALOG_DIR = Path(__file__).parent / "cases" / "catalog_small"
+PREFECTURE = "532300"
+JOBS = "employment.new_urban_jobs"
+RATE = "employment.urban_unemployment_rate"
+MMR = "health.maternal_mortality_rate"
+AIR = "ecology.air_quality_good_days_ratio"
+COMMUNITIES = "housing.old_communities"
+AS_OF = dt.date(2021, 12, 20)
+_CATALOG = load_catalog(CATALOG_DIR)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return _CATALOG
+
+
+def history(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (target_id, county_code, period, value[, basis])."""
+    return pd.DataFrame([{"target_id": t, "county_code": c, "period": p, "value": v,
+                          "basis": rest[0] if rest else "ytd", "source_sha256": "cd" * 32,
+                          "source_name": "drop.csv", "department": "x", "recorded_at": pd.Timestamp("2021-12-01")}
+                         for t, c, p, v, *rest in rows])
+
+
+def monthly(target: str, values: list, county: str = PREFECTURE, year: int = 2021, basis: str = "month",
+            start: int = 1) -> list[tuple]:
+    return [(target, county, f"{year}-{m:02d}", Decimal(str(v)), basis) for m, v in enumerate(values, start)]
+
+
+def kinds(found: pd.DataFrame, period: str | None = None) -> set[str]:
+    rows = found if period is None else found[found["period"] == period]
+    return set(rows["kind"])
+
+
+RATES = [5.1, 5.2, 5.0, 5.3, 5.2, 5.1, 5.2, 5.3, 5.1, 5.2]
+
+
+def test_quiet_on_ordinary_data(catalog: Catalog) -> None:
+    rows = monthly(RATE, RATES) + monthly(JOBS, [3000 * m + 100 * (m % 3) for m in range(1, 11)], basis="ytd")
+    found = anomalies(history(rows), catalog, AS_OF)
+    assert found.empty
+    assert list(found.columns) == list(ANOMALY_COLUMNS)
+
+
+def test_jump_in_a_level(catalog: Catalog) -> None:
+    found = anomalies(history(monthly(RATE, [*RATES, 8.9])), catalog, AS_OF)
+    jump = found[found["kind"] == "jump"].iloc[0]
+    assert jump["period"] == "2021-11" and jump["severity"] == "warning"
+    assert "8.9%" in jump["message_zh"] and "5.2%" in jump["message_zh"] and "3.7个百分点" in jump["message_zh"]
+    assert jump["evidence"]["change"] == pytest.approx(3.7)
+    back = anomalies(history(monthly(RATE, [*RATES, 8.9, 5.2])), catalog, AS_OF)
+    assert kinds(back, "2021-12") == set()  # returning to normal is not a second jump
+
+
+def test_jump_in_monthly_increments(catalog: Catalog) -> None:
+    ytd = [3000, 6100, 9000, 12100, 15000, 18100, 21000, 24100, 27000, 45000]
+    found = anomalies(history(monthly(JOBS, ytd, basis="ytd")), catalog, AS_OF)
+    jump = found[(found["kind"] == "jump") & (found["period"] == "2021-10")].iloc[0]
+    assert "当月新增18000人" in jump["message_zh"] and "中位数3000人" in jump["message_zh"]
+
+
+def test_same_month_last_year(catalog: Catalog) -> None:
+    last = monthly(RATE, [5.0] * 12, year=2020)
+    found = anomalies(history(last + monthly(RATE, [5.1, 11.0], year=2021)), catalog, AS_OF)
+    yoy = found[found["kind"] == "yoy"]
+    assert list(yoy["period"]) == ["2021-02"] and yoy.iloc[0]["severity"] == "warning"
+    assert "上年同月为5%" in yoy.iloc[0]["message_zh"]
+
+
+def test_ytd_decrease_is_critical(catalog: Catalog) -> None:
+    found = anomalies(history(monthly(JOBS, [3000, 7000, 6500], basis="ytd")), catalog, AS_OF)
+    row = found[found["kind"] == "ytd_decrease"].iloc[0]
+    assert row["period"] == "2021-03" and row["severity"] == "critical"
+    assert "6500人" in row["message_zh"] and "7000人" in row["message_zh"] and "不应下降" in row["message_zh"]
+    assert kinds(found, "2021-03") == {"ytd_decrease"}  # not also reported as a jump
+
+
+@pytest.mark.parametrize(
+    ("rows", "period", "needle"),
+    [(monthly(MMR, [16, 15, 17, 16, 160]), "2021-05", "10倍"),
+     (monthly(MMR, [16, 15, 17, 16, 1.6]), "2021-05", "1/10"),
+     (monthly(JOBS, [3000, 7000, 13900, Decimal("1.39")], basis="ytd"), "2021-04", "1/1万")],
+    ids=["per-100k-vs-per-10k", "tenth", "persons-vs-wan-persons"],
+)
+def test_unit_slips_against_history(catalog: Catalog, rows: list[tuple], period: str, needle: str) -> None:
+    found = anomalies(history(rows), catalog, AS_OF)
+    assert kinds(found, period) == {"unit_slip"}  # the slip explains the jump / decrease too
+    message = found[found["kind"] == "unit_slip"].iloc[0]["message_zh"]
+    assert needle in message and "单位" in message
+
+
+def test_unit_slip_against_peers(catalog: Catalog) -> None:
+    rows = [(AIR, code, "2021-06", Decimal("96.5") + i % 3, "ytd") for i, code in enumerate(catalog.county_codes)]
+    rows[3] = (AIR, rows[3][1], "2021-06", Decimal("9.75"), "ytd")
+    found = anomalies(history(rows), catalog, AS_OF)
+    slip = found[found["kind"] == "unit_slip"]
+    assert list(slip["county_code"]) == [rows[3][1]]
+    assert "其他县市同期数值的中位数" in slip.iloc[0]["message_zh"]
+    assert "peer_outlier" not in kinds(found)
+
+
+def test_county_far_from_its_peers(catalog: Catalog) -> None:
+    values = [96.5, 97.0, 97.5, 96.8, 97.2, 96.9, 97.1, 80.0, 97.3, 96.7]
+    rows = [(AIR, code, "2021-06", Decimal(str(v)), "ytd") for code, v in zip(catalog.county_codes, values)]
+    found = anomalies(history(rows), catalog, AS_OF)
+    assert list(found["kind"]) == ["peer_outlier"]
+    row = found.iloc[0]
+    assert row["county_code"] == catalog.county_codes[7] and "80%" in row["message_zh"]
+    assert "10个县市的中位数" in row["message_zh"]
+
+
+@pytest.mark.parametrize(
+    ("values", "flagged"),
+    [([5.1, 5.3, 5.3], False), ([5.1, 5.3, 5.3, 5.3], True), ([5.3, 5.3, 5.3, 5.4], False)],
+    ids=["two-months-same", "three-months-same", "run-ended"],
+)
+def test_flat_lines(catalog: Catalog, values: list[float], flagged: bool) -> None:
+    found = anomalies(history(monthly(RATE, values)), catalog, AS_OF)
+    flats = found[found["kind"] == "flat_line"]
+    assert len(flats) == int(flagged)
+    if flagged:
+        assert flats.iloc[0]["period"] == "2021-02"  # the run's first month: one identity while it lasts
+        assert "连续3个月" in flats.iloc[0]["message_zh"] and "5.3%" in flats.iloc[0]["message_zh"]
+
+
+def test_flat_line_at_a_bound_is_not_suspicious(catalog: Catalog) -> None:
+    found = anomalies(history(monthly(AIR, [100, 100, 100, 100], county="532301", basis="ytd")), catalog,
+                      AS_OF)
+    assert "flat_line" not in kinds(found)
+
+
+@pytest.mark.parametrize(
+    ("county_values", "total", "flagged", "needle"),
+    [([20] * 10, 200, False, ""), ([20] * 10, 190, True, "多10个"), ([20] * 10, 210, True, "少10个"),
+     ([20] * 9, 200, False, ""), ([30] * 9, 200, True, "已报送的9个县市合计270个")],
+    ids=["adds-up", "parts-exceed", "parts-short", "partial-below-total", "partial-above-total"],
+)
+def test_parts_against_prefecture_total(catalog: Catalog, county_values: list[int], total: int, flagged: bool,
+                                        needle: str) -> None:
+    rows = [(COMMUNITIES, code, "2021-06", Decimal(v)) for code, v in zip(catalog.county_codes, county_values)]
+    rows.append((COMMUNITIES, PREFECTURE, "2021-06", Decimal(total)))
+    found = anomalies(history(rows), catalog, AS_OF)
+    parts = found[found["kind"] == "parts_sum"]
+    assert len(parts) == int(flagged)
+    if flagged:
+        assert needle in parts.iloc[0]["message_zh"] and f"全州数{total}个" in parts.iloc[0]["message_zh"]
+
+
+def test_only_the_plan_year_up_to_as_of(catalog: Catalog) -> None:
+    rows = monthly(JOBS, [3000, 7000, 6500], basis="ytd", year=2020) + monthly(RATE, [*RATES, 8.9])
+    found = anomalies(history(rows), catalog, dt.date(2021, 10, 15))
+    assert found.empty  # the 2020 decrease is history; the November jump is not known in October
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(min_value=300, max_value=900), min_size=5, max_size=11, unique=True))
+def test_no_anomaly_when_the_value_equals_the_history_median(values: list[int]) -> None:
+    hist = [Decimal(v) / 100 for v in values]
+    median = Decimal(str(float(np.median([float(v) for v in hist]))))
+    rows = monthly(RATE, [*hist, median])
+    found = anomalies(history(rows), _CATALOG, AS_OF)
+    last = f"2021-{len(hist) + 1:02d}"
+    assert found[found["period"] == last].empty
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(min_value=-10_000, max_value=10_000), min_size=1, max_size=30),
+       st.integers(min_value=-1_000_000, max_value=1_000_000))
+def test_robust_z_is_invariant_to_adding_a_constant(values: list[int], shift: int) -> None:
+    series = pd.Series(values, dtype=float)
+    before, after = robust_z(series), robust_z(series + shift)
+    assert np.allclose(before.to_numpy(), after.to_numpy(), equal_nan=True)
+    assert (np.isinf(before) == np.isinf(after)).all()

@@ -1,0 +1,235 @@
+"""Curated Parquet for BI: data/curated/<table>/year=YYYY/part.parquet, always consistent with the database.
+
+Files are published after the database commit, each written to a temp file in the same directory, fsynced and
+renamed over the old one, so a reader sees the old or the new partition, never a truncated one (G5).
+`_manifest.json` records the database signature (row count, max id, change markers) of every partition
+written; `curated_is_stale` compares it with the database, and `rebuild_curated` rewrites everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import JSON, Boolean, Connection, Date, Engine, Integer, Numeric, Table, func, select
+
+from warehouse.faults import fault_point
+from warehouse.models import DropLedger, FactAlert, FactObservation, FactTargetStatus
+from warehouse.types import UTCDateTime
+
+try:
+    import fcntl
+except ImportError:  # Windows: publishing is then only safe from one process at a time
+    fcntl = None  # type: ignore[assignment]
+
+MANIFEST = "_manifest.json"
+CURATED_TABLES = ("fact_observation", "fact_target_status", "fact_alert", "drop_ledger")
+_MODELS: dict[str, Table] = {m.__tablename__: m.__table__ for m in  # type: ignore[misc]
+                             (FactObservation, FactTargetStatus, FactAlert, DropLedger)}
+# Large tables are partitioned by the year of their `period` and signed in SQL; small ones are read whole.
+_BY_PERIOD = {"fact_observation": "observation_id", "fact_target_status": "status_id"}
+_BY_TIME = {"fact_alert": ("alert_id", "opened_at"), "drop_ledger": ("load_id", "first_seen")}
+DEC = pa.decimal128(38, 10)
+
+
+def _arrow_type(kind: Any) -> pa.DataType:
+    if isinstance(kind, UTCDateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, Boolean):
+        return pa.bool_()
+    if isinstance(kind, Numeric):
+        return DEC  # (fact_observation.value arrives as its exact text; Arrow casts text to decimal)
+    if isinstance(kind, Date):
+        return pa.date32()
+    if isinstance(kind, Integer):
+        return pa.int64()
+    return pa.string()  # text, and JSON once serialized
+
+
+def _arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
+    """An Arrow table with explicit types: exact decimals, UTC timestamps, JSON as text."""
+    arrays = {}
+    for column in table.columns:
+        series = frame[column.name]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in series]
+        elif table.name == "fact_observation" and column.name == "value":
+            values = frame["value_text"].tolist()  # the exact text, not a REAL SQLite may have rounded
+        else:
+            values = series.astype(object).where(series.notna(), None).tolist()
+            if isinstance(column.type, Numeric):  # Decimal → exact text → Arrow decimal (no float on the way)
+                values = [None if v is None else str(v) for v in values]
+        kind = _arrow_type(column.type)
+        arrays[column.name] = pa.array(values, pa.string()).cast(kind) if kind == DEC else pa.array(values, kind)
+    return pa.table(arrays)
+
+
+def _read(conn: Connection, table: Table, where: Any = None) -> pd.DataFrame:
+    query = select(table) if where is None else select(table).where(where)
+    return pd.DataFrame(conn.execute(query).all(), columns=[c.name for c in table.columns])
+
+
+def _period_signatures(conn: Connection, name: str) -> dict[str, str]:
+    table, key = _MODELS[name], _BY_PERIOD[name]
+    year = func.substr(table.c.period, 1, 4)
+    changed = func.count(table.c.superseded_at) if name == "fact_observation" else func.count(table.c[key])
+    rows = conn.execute(select(year, func.count(), func.max(table.c[key]), changed).group_by(year)).all()
+    return {str(y): f"{n}:{top}:{c}" for y, n, top, c in rows}
+
+
+def _time_partitions(conn: Connection, name: str) -> dict[str, pd.DataFrame]:
+    table, (key, stamp) = _MODELS[name], _BY_TIME[name]
+    frame = _read(conn, table).sort_values(key, ignore_index=True)
+    years = frame[stamp].map(lambda t: str(t.year)) if len(frame) else pd.Series([], dtype=object)
+    return {str(y): part.reset_index(drop=True) for y, part in frame.groupby(years, sort=True)}
+
+
+def _content_signature(frame: pd.DataFrame, key: str) -> str:
+    digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
+    return f"{len(frame)}:{frame[key].max()}:{digest}"
+
+
+def database_signatures(conn: Connection) -> dict[str, dict[str, str]]:
+    """Per table and year, the signature of what the database holds now."""
+    out = {name: _period_signatures(conn, name) for name in _BY_PERIOD}
+    for name, (key, _stamp) in _BY_TIME.items():
+        out[name] = {y: _content_signature(p, key) for y, p in _time_partitions(conn, name).items()}
+    return out
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened and synced
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fault_point("curated_before_rename", path=str(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def partition_path(curated_dir: Path, table: str, year: str) -> Path:
+    """Where one partition lives: <curated_dir>/<table>/year=<YYYY>/part.parquet."""
+    return Path(curated_dir) / table / f"year={year}" / "part.parquet"
+
+
+def _write_partition(curated_dir: Path, table: Table, year: str, frame: pd.DataFrame) -> None:
+    arrow = _arrow(table, frame)
+    _atomic_write(partition_path(curated_dir, table.name, year), lambda fh: pq.write_table(arrow, fh))
+    fault_point("curated_partition", table=table.name, year=year)
+
+
+def read_manifest(curated_dir: Path) -> dict[str, dict[str, str]]:
+    """The signatures recorded by the last publish ({} when there is none or it is unreadable)."""
+    try:
+        data = json.loads((Path(curated_dir) / MANIFEST).read_text(encoding="utf-8"))
+        return {t: dict(p) for t, p in data["tables"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+@contextlib.contextmanager
+def _publish_lock(curated_dir: Path) -> Iterator[None]:
+    Path(curated_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(curated_dir) / ".publish.lock", "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One consistent read snapshot (REPEATABLE READ on PostgreSQL; one read transaction on SQLite)."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn
+
+
+def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str] = CURATED_TABLES,
+                    observation_years: Collection[int] | None = None, full: bool = False) -> dict[str, int]:
+    """Rewrite curated partitions from the database; returns the number of partitions written per table.
+
+    `observation_years` limits fact_observation to those years (what one load touched); the small tables are
+    always rewritten whole. `full` also deletes partitions the database no longer has and starts the
+    manifest afresh (that is `rebuild_curated`).
+    """
+    unknown = set(tables) - set(CURATED_TABLES)
+    if unknown:
+        raise ValueError(f"not curated tables: {sorted(unknown)}; choose from {CURATED_TABLES}")
+    curated_dir = Path(curated_dir)
+    written: dict[str, int] = {}
+    with _publish_lock(curated_dir), _snapshot(engine) as conn:
+        manifest = {} if full else read_manifest(curated_dir)
+        for name in tables:
+            table = _MODELS[name]
+            if name in _BY_PERIOD:
+                signatures = _period_signatures(conn, name)
+                years = sorted(signatures) if observation_years is None or name != "fact_observation" \
+                    else sorted(str(y) for y in observation_years)
+                parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in years}
+            else:
+                parts = _time_partitions(conn, name)
+                signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in parts.items()}
+            entry = manifest.setdefault(name, {})
+            for year, frame in parts.items():
+                if year in signatures:
+                    _write_partition(curated_dir, table, year, frame)
+                    entry[year] = signatures[year]
+            if full or observation_years is None or name != "fact_observation":
+                for stale_year in set(entry) - set(signatures):
+                    del entry[stale_year]
+                _remove_missing(curated_dir, name, set(signatures))
+            written[name] = sum(1 for y in parts if y in signatures)
+        fault_point("curated_manifest")
+        payload = {"version": 1, "tables": manifest}
+        _atomic_write(curated_dir / MANIFEST,
+                      lambda fh: fh.write(json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")))
+    return written
+
+
+def _remove_missing(curated_dir: Path, table: str, keep: set[str]) -> None:
+    for path in (curated_dir / table).glob("year=*/part.parquet"):
+        if path.parent.name.removeprefix("year=") not in keep:
+            path.unlink()
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+
+def rebuild_curated(engine: Engine, curated_dir: Path) -> dict[str, int]:
+    """Rewrite every curated partition and the manifest from the database (the reconciler)."""
+    return publish_curated(engine, curated_dir, full=True)
+
+
+def curated_is_stale(engine: Engine, curated_dir: Path) -> bool:
+    """True when the curated files do not match the database (missing, behind, or a publish failed)."""
+    manifest = read_manifest(curated_dir)
+    with _snapshot(engine) as conn:
+        current = database_signatures(conn)
+    if any(manifest.get(name, {}) != current[name] for name in CURATED_TABLES):
+        return True
+    return any(not partition_path(curated_dir, name, year).is_file()
+               for name in CURATED_TABLES for year in current[name])

@@ -1,0 +1,209 @@
+"""Checks the loader itself runs before writing (vectorized): a last guard that the rows fit the warehouse, and
+the cross-file rule that needs the warehouse — cumulative year-to-date values never decrease.
+
+Anything found here is a critical Issue: the drop is quarantined in the same transaction, never half-loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection
+
+from tasks.contracts import NORMALIZED_COLUMNS, Issue, Severity
+from warehouse.dims import decimal_text
+from warehouse.models import OBSERVATION_STATUSES
+from warehouse.queries import KEY, current_values
+
+DEC = pa.decimal128(38, 10)
+LIMIT = pa.scalar(Decimal("1E+20"), type=DEC)  # NUMERIC(30, 10) holds 20 integer digits
+MAX_ISSUES_PER_RULE = 200
+STAGE_COLUMNS = ("target_id", "county_code", "period", "value_text", "unit", "basis", "status", "note",
+                 "source_sheet", "source_row")
+PERIOD_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
+
+
+def _located(frame: pd.DataFrame, mask: pd.Series, code: str, zh: str, en: str, column: str) -> list[Issue]:
+    """One critical Issue per flagged row (first MAX_ISSUES_PER_RULE, then one summary); zh/en are
+    str.format templates over the row's columns."""
+    hits = frame.loc[mask.fillna(False).astype(bool)]
+    issues = []
+    for rec in hits.head(MAX_ISSUES_PER_RULE).to_dict("records"):
+        fields = {k: ("" if v is None or v is pd.NA else v) for k, v in rec.items()}
+        row = rec.get("source_row")
+        issues.append(Issue(Severity.CRITICAL, code, zh.format(**fields), en.format(**fields),
+                            sheet=rec.get("source_sheet") or None, row=None if row is pd.NA else row,
+                            column=column, value=str(fields.get(column, ""))))
+    if len(hits) > MAX_ISSUES_PER_RULE:
+        more = len(hits) - MAX_ISSUES_PER_RULE
+        issues.append(Issue(Severity.CRITICAL, code, f"……另有 {more} 行同样的问题", f"... and {more} more rows "
+                            "with the same problem", column=column))
+    return issues
+
+
+def _classify(value: Any) -> str | None:
+    """Why one value cannot be stored (diagnosis path only), or None if it can."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "missing_value"
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"normalized values must be decimal.Decimal (or int), got {type(value).__name__} "
+                        f"{value!r}: convert at the reader, never pass floats")
+    number = Decimal(value)
+    if not number.is_finite():
+        return "missing_value"
+    if abs(number) >= Decimal("1E+20"):
+        return "value_out_of_range"
+    if int(number.as_tuple().exponent) < -10 and number != number.quantize(Decimal("1E-10")):
+        return "value_precision"
+    return None
+
+
+def _value_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(canonical exact text or NA, issue code or None) per value; vectorized through Arrow decimals."""
+    codes = pd.Series([None] * len(values), index=values.index, dtype=object)
+    try:
+        array = pa.array(values, type=DEC, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        codes = values.map(_classify).astype(object)
+        array = pa.array(values.where(codes.isna(), None), type=DEC, from_pandas=True)
+    null = pd.Series(array.is_null().to_numpy(zero_copy_only=False), index=values.index)
+    codes[null & codes.isna()] = "missing_value"
+    big = pd.Series(pc.greater_equal(pc.abs(array), LIMIT).fill_null(False).to_numpy(zero_copy_only=False),
+                    index=values.index)
+    codes[big & codes.isna()] = "value_out_of_range"
+    text = pc.replace_substring_regex(pc.cast(array, pa.string()), r"\.?0+$", "")
+    texts = pd.Series(text.to_pandas(), index=values.index, dtype=object)
+    scientific = texts.str.contains("E", na=False)  # Arrow writes 1E-7 for tiny values; rare, fixed one by one
+    texts[scientific] = texts[scientific].map(lambda s: decimal_text(Decimal(s)))
+    texts[texts.isin(["", "-0"])] = "0"
+    return texts, codes
+
+
+_MESSAGES = {
+    "missing_value": ("{target_id} {county_code} {period} 缺少数值（缺失值不能当作 0）。请填写数值或删除该行。",
+                      "{target_id} {county_code} {period} has no value (a missing value is never 0). Fill in the "
+                      "value or remove the row."),
+    "value_out_of_range": ("{target_id} {county_code} {period} 的数值 {value} 超出仓库可存范围（整数部分最多20位）。"
+                           "请检查单位换算。",
+                           "{target_id} {county_code} {period}: value {value} is too large to store (at most 20 "
+                           "integer digits). Check the unit conversion."),
+    "value_precision": ("{target_id} {county_code} {period} 的数值 {value} 小数位超过10位。请四舍五入到10位以内。",
+                        "{target_id} {county_code} {period}: value {value} has more than 10 decimal places. Round "
+                        "it to 10 places or fewer."),
+    "unknown_target": ("指标编码 {target_id} 不在仓库的指标表中。请使用目录中的指标编码（或先同步维表）。",
+                       "target {target_id} is not in the warehouse's target dimension. Use a catalog target id "
+                       "(or sync the dimensions first)."),
+    "unknown_county": ("县市代码 {county_code} 不在仓库的县市表中。请使用6位行政区划代码。",
+                       "county code {county_code} is not in the warehouse's county dimension. Use a 6-digit "
+                       "administrative code."),
+    "bad_period": ("期别 {period} 不是 YYYY-MM 格式。", "period {period} is not in YYYY-MM form."),
+    "unit_mismatch": ("{target_id} 的数值单位为 {unit}，应换算为指标的标准单位 {expected_unit}。",
+                      "{target_id}: value is in {unit}, but the target is measured in {expected_unit}; convert it."),
+    "bad_basis": ("口径 {basis} 无效，只能是 ytd（累计）或 month（当月）。",
+                  "basis {basis} is invalid; use ytd (year to date, 累计) or month (当月)."),
+    "bad_status": ("状态 {status} 无效，只能是 provisional、final 或 revised。",
+                   "status {status} is invalid; use provisional, final or revised."),
+    "duplicate_key": ("{target_id} {county_code} {period} 在同一文件中出现多次。每个指标、县市、期别只能报一行。",
+                      "{target_id} {county_code} {period} appears more than once in the file. Report one row per "
+                      "target, county and period."),
+}
+
+
+def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
+                 county_codes: Collection[str]) -> tuple[pd.DataFrame, list[Issue]]:
+    """The rows as the staging table takes them (STAGE_COLUMNS, exact `value_text`), plus every reason they
+    cannot be stored. `target_units` maps each known target to its canonical unit; missing notes and sheets
+    become '', a missing status 'provisional', a missing basis 'ytd', a missing unit the target's unit."""
+    missing = [c for c in NORMALIZED_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"the verdict's rows lack normalized columns {missing}; expected {list(NORMALIZED_COLUMNS)}")
+    frame = rows[list(NORMALIZED_COLUMNS)].reset_index(drop=True)
+    text_columns = ("target_id", "county_code", "period", "unit", "basis", "status", "note", "source_sheet")
+    frame = frame.assign(**{c: frame[c].astype("string") for c in text_columns})
+    expected_unit = frame["target_id"].map(dict(target_units)).astype("string")
+    frame = frame.assign(
+        note=frame["note"].fillna(""), source_sheet=frame["source_sheet"].fillna(""),
+        status=frame["status"].fillna("provisional"), basis=frame["basis"].fillna("ytd"),
+        unit=frame["unit"].fillna(expected_unit).fillna(""), expected_unit=expected_unit,
+        source_row=pd.to_numeric(frame["source_row"], errors="coerce").astype("Int64"),
+    )
+    value_text, codes = _value_texts(frame["value"])
+    frame["value_text"] = value_text
+    known_target = frame["target_id"].isin(list(target_units))
+    checks = {
+        "unknown_target": (~known_target, "target_id"),
+        "unknown_county": (~frame["county_code"].isin(list(county_codes)), "county_code"),
+        "bad_period": (~frame["period"].str.fullmatch(PERIOD_PATTERN).fillna(False).astype(bool), "period"),
+        "unit_mismatch": (known_target & (frame["unit"] != expected_unit), "unit"),
+        "bad_basis": (~frame["basis"].isin(["ytd", "month"]), "basis"),
+        "bad_status": (~frame["status"].isin(list(OBSERVATION_STATUSES)), "status"),
+        "duplicate_key": (frame.duplicated(KEY, keep="first"), "period"),
+    }
+    issues: list[Issue] = []
+    for code in ("missing_value", "value_out_of_range", "value_precision"):
+        issues += _located(frame, codes == code, code, *_MESSAGES[code], "value")
+    for code, (mask, column) in checks.items():
+        issues += _located(frame, mask, code, *_MESSAGES[code], column)
+    return frame[list(STAGE_COLUMNS)], issues
+
+
+def _decimals(values: pd.Series) -> pd.Series:
+    return pd.Series(pd.array(list(values), dtype=pd.ArrowDtype(DEC)), index=values.index)
+
+
+def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame,
+                                    cumulative_target_ids: Collection[str]) -> list[Issue]:
+    """Critical issues where a drop's year-to-date value would make a series decrease against what the
+    warehouse already holds (read on `conn`, i.e. inside the load transaction).
+
+    The drop's rows replace the warehouse's for the same keys; the merged series of each target × county ×
+    year is then checked month by month, and every decreasing step between a held value and a dropped value
+    is reported on the dropped row. Decreases entirely inside the drop are the validator's to report.
+    """
+    basis = rows["basis"].astype("string").fillna("ytd")
+    new = rows.loc[rows["target_id"].isin(list(cumulative_target_ids)) & (basis == "ytd"),
+                   [*KEY, "value", "source_sheet", "source_row"]]
+    if new.empty:
+        return []
+    held = current_values(conn, new[KEY])
+    held = held.loc[held["basis"] == "ytd", [*KEY, "value"]]
+    held = held.merge(new[KEY], on=KEY, how="left", indicator=True)
+    held = held.loc[held["_merge"] == "left_only", [*KEY, "value"]]
+    if held.empty:
+        return []
+    series = pd.concat([held.assign(origin="warehouse", source_sheet="", source_row=pd.NA),
+                        new.assign(origin="drop")], ignore_index=True)
+    series["value"] = _decimals(series["value"])
+    series["year"] = series["period"].astype("string").str[:4]
+    series = series.sort_values(KEY, ignore_index=True)
+    grouped = series.groupby(["target_id", "county_code", "year"], sort=False)
+    prev = series.assign(**{f"prev_{c}": grouped[c].shift() for c in ("value", "period", "origin", "source_sheet",
+                                                                       "source_row")})
+    falls = (prev["value"] < prev["prev_value"]).fillna(False).astype(bool)
+    mixed = prev["origin"] != prev["prev_origin"]
+    hits = prev.loc[falls & mixed & prev["prev_origin"].notna()]
+    issues = []
+    for rec in hits.head(MAX_ISSUES_PER_RULE).to_dict("records"):
+        dropped_later = rec["origin"] == "drop"
+        d_period, d_value = (rec["period"], rec["value"]) if dropped_later else (rec["prev_period"], rec["prev_value"])
+        w_period, w_value = (rec["prev_period"], rec["prev_value"]) if dropped_later else (rec["period"], rec["value"])
+        sheet, row = ((rec["source_sheet"], rec["source_row"]) if dropped_later
+                      else (rec["prev_source_sheet"], rec["prev_source_row"]))
+        relation_zh, relation_en = ("低于", "below") if dropped_later else ("高于", "above")
+        d_text, w_text = decimal_text(Decimal(d_value)), decimal_text(Decimal(w_value))
+        issues.append(Issue(
+            Severity.CRITICAL, "cumulative_decrease",
+            f"{rec['target_id']} {rec['county_code']} {d_period} 的累计值 {d_text}{relation_zh}仓库已有的 "
+            f"{w_period} 累计值 {w_text}；累计数只增不减。请核对，如前期数据有误请一并报送更正。",
+            f"{rec['target_id']} {rec['county_code']} {d_period}: year-to-date value {d_text} is {relation_en} "
+            f"the {w_period} value {w_text} already in the warehouse; a cumulative value never decreases. Check "
+            "it, and if the earlier month was wrong, submit its correction too.",
+            sheet=sheet or None, row=None if row is None or row is pd.NA else int(row), column="value",
+            value=d_text))
+    return issues
