@@ -137,7 +137,7 @@ def _value_shadow(value: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     try:
         shadow = raw.astype(float)  # numpy calls float() per object: fast, exact enough for a shadow
     except (TypeError, ValueError):
-        shadow = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        shadow = np.array(pd.to_numeric(value, errors="coerce"), dtype=float)  # a writable copy
     kinds = pd.Series(raw, dtype=object).map(type)
     names = {t: t.__name__ for t in pd.unique(kinds)}  # a handful of distinct types, not one lookup per row
     types = kinds.map(names).to_numpy(dtype=object)
@@ -203,7 +203,9 @@ def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
     derived["bound_min_f"] = _take(tables.bound_min_f, positions, np.nan)
     derived["bound_max_f"] = _take(tables.bound_max_f, positions, np.nan)
     derived["prev_ytd_f"] = np.nan
-    derived["comparator"] = pd.Series(np.where(judged, comparator, None), index=frame.index, dtype=object)
+    judged_comparator = comparator.copy()
+    judged_comparator[~judged] = None
+    derived["comparator"] = pd.Series(judged_comparator, index=frame.index, dtype=object)
     derived["target_value_f"] = np.where(judged, target_value, np.nan)
     derived["target_lo_f"] = np.where(judged & approx, target_value - tolerance, np.nan)
     derived["target_hi_f"] = np.where(judged & approx, target_value + tolerance, np.nan)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -80,12 +80,14 @@ def county_name(ctx: MessageContext, code: Any) -> Messages:
     return (county.name_zh, county.name_en) if county else (fmt(code), fmt(code))
 
 
-def unit_label(ctx: MessageContext, unit: str | None) -> str:
-    """The written form of a canonical unit (%, 人, 元 …), from the catalog's factor-1 unit."""
+def unit_label(ctx: MessageContext, unit: str | None) -> Messages:
+    """The written form of a canonical unit (%, 人, 元 …) from the catalog's factor-1 unit, and its English."""
+    canonical = next((c for c in ctx.catalog.canonical_units if c.id == unit), None)
+    english = canonical.name_en if canonical else (unit or "")
     for u in ctx.catalog.units:
         if u.canonical == unit and u.factor == 1:
-            return u.symbol
-    return next((c.name_zh for c in ctx.catalog.canonical_units if c.id == unit), unit or "")
+            return u.symbol, u.symbol if u.symbol in ("%", "‰") else english
+    return (canonical.name_zh if canonical else (unit or "")), english
 
 
 def _cell(ctx: MessageContext, row: dict[str, Any]) -> Messages:
@@ -99,7 +101,8 @@ def _cell(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 def _range(lo: Decimal | None, hi: Decimal | None, unit: str) -> Messages:
     """How a value misses its bounds: `超出合理范围 0–100（%）`, `低于合理下限 0（人）` …"""
     if lo is not None and hi is not None:
-        return f"超出合理范围 {fmt(lo)}–{fmt(hi)}（{unit}）", f"is outside the plausible range {fmt(lo)}–{fmt(hi)} ({unit})"
+        return (f"超出合理范围 {fmt(lo)}–{fmt(hi)}（{unit}）",
+                f"is outside the plausible range {fmt(lo)}–{fmt(hi)} ({unit})")
     if lo is not None:
         return f"低于合理下限 {fmt(lo)}（{unit}）", f"is below the plausible minimum {fmt(lo)} ({unit})"
     return f"高于合理上限 {fmt(hi)}（{unit}）", f"is above the plausible maximum {fmt(hi)} ({unit})"
@@ -117,6 +120,11 @@ def _missing(field_zh: str, field_en: str, hint_zh: str, hint_en: str) -> Callab
 
 def _bad_value(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (cell_zh, cell_en), v = where(row), _cell(ctx, row), fmt(row.get("value"))
+    if row.get("value_type") == "float":
+        # The reader/normalizer must hand over Decimals; a float here is our bug, not the department's.
+        return (f"{loc_zh}：{cell_zh}的值 {v} 以浮点数传递，可能失去精度；这是程序问题，请联系数据组。",
+                f"{loc_en}: the value {v} of {cell_en} arrived as a float and may have lost precision; this is "
+                "a pipeline problem: contact the data team.")
     return (f"{loc_zh}：{cell_zh}的值“{v}”不是有效数字，请填写数字（可带单位，如“1.39万人”“97.2%”）。",
             f"{loc_en}: the value '{v}' of {cell_en} is not a valid number; enter a number (units allowed, "
             "e.g. 1.39万人, 97.2%).")
@@ -175,7 +183,7 @@ def _future_period(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 def _wrong_unit(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (what_zh, what_en) = where(row), _what(ctx, row)
     got, want = fmt(row.get("unit")), fmt(row.get("catalog_unit"))
-    label = unit_label(ctx, str(row.get("catalog_unit")))
+    label = unit_label(ctx, str(row.get("catalog_unit")))[0]
     return (f"{loc_zh}：{what_zh}的单位“{got}”与目标清单不一致（应为{label}），请换算后填报。",
             f"{loc_en}: unit '{got}' of {what_en} differs from the target list ({want}); convert the value.")
 
@@ -183,7 +191,9 @@ def _wrong_unit(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 def _out_of_bounds(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (what_zh, what_en), target = where(row), _what(ctx, row), _target(ctx, row)
     lo, hi = (target.bounds.min, target.bounds.max) if target else (None, None)
-    range_zh, range_en = _range(lo, hi, unit_label(ctx, target.unit if target else None))
+    unit_zh, unit_en = unit_label(ctx, target.unit if target else None)
+    range_zh, _ = _range(lo, hi, unit_zh)
+    _, range_en = _range(lo, hi, unit_en)
     v = fmt(row.get("value"))
     return (f"{loc_zh}：{what_zh}的值 {v} {range_zh}，请检查单位或小数点。",
             f"{loc_en}: the value {v} of {what_en} {range_en}; check the unit or the decimal point.")
@@ -192,7 +202,8 @@ def _out_of_bounds(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 def _cumulative_decrease(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (cell_zh, cell_en) = where(row), _cell(ctx, row)
     v, prev = fmt(row.get("value")), fmt(row.get("prev_ytd_f"))
-    return (f"{loc_zh}：{cell_zh}的累计值 {v} 低于本文件中上一期的累计值 {prev}；累计值不会减少，请检查是否误填了当月值。",
+    return (f"{loc_zh}：{cell_zh}的累计值 {v} 低于本文件中上一期的累计值 {prev}；"
+            "累计值不会减少，请检查是否误填了当月值。",
             f"{loc_en}: the year-to-date value {v} of {cell_en} is below the previous period's {prev} in this "
             "file; a year-to-date total cannot decrease (was a monthly value entered?).")
 
@@ -225,12 +236,13 @@ def _target_missed(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (cell_zh, cell_en), target = where(row), _cell(ctx, row), _target(ctx, row)
     comparator = str(row.get("comparator"))
     goal = target.target_for(row.get("county_code")) if target else None
-    unit = unit_label(ctx, target.unit if target else None)
+    unit, unit_en = unit_label(ctx, target.unit if target else None)
     text_zh, text_en = _COMPARATOR_TEXT.get(comparator, (comparator, comparator))
     band = f"±{fmt(target.tolerance)}" if target and comparator == Comparator.APPROX.value else ""
     v = fmt(row.get("value"))
-    return (f"{loc_zh}：{cell_zh}的值 {v}{unit} 未达到目标（{text_zh}{fmt(goal)}{band}{unit}）。本条为提醒，数据照常入库。",
-            f"{loc_en}: {cell_en} is {v} {unit}, missing the target ({text_en} {fmt(goal)}{band} {unit}). "
+    return (f"{loc_zh}：{cell_zh}的值 {v}{unit} 未达到目标（{text_zh}{fmt(goal)}{band}{unit}）。"
+            "本条为提醒，数据照常入库。",
+            f"{loc_en}: {cell_en} is {v} {unit_en}, missing the target ({text_en} {fmt(goal)}{band} {unit_en}). "
             "A warning: the data is loaded.")
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal, Inexact, localcontext
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -283,13 +285,19 @@ class Catalog(Strict):
     def model_post_init(self, context: object, /) -> None:
         # Indexes built once: the catalog is frozen, and lookups run for every row of every drop.
         self._by_id = {t.id: t for t in self.targets}
-        for t in reversed(self.targets):  # first target wins a (catalog-integrity-rejected) name clash
-            for name in (t.id, t.name_zh, *t.aliases):
-                self._by_name[name] = t
+        # New dicts, never filled in place: a model_copy shares the original's private attributes.
+        # The first target wins a name clash (which the loader's integrity check rejects anyway).
+        self._by_name = {name: t for t in reversed(self.targets) for name in (t.id, t.name_zh, *t.aliases)}
         self._departments_by_slug = {d.slug: d for d in self.departments}
         self._counties_by_code = {c.code: c for c in self.counties}
         self._units_by_symbol = {a: u for u in reversed(self.units) for a in (u.symbol, *u.aliases)}
         self._canonical_by_id = {u.id: u for u in self.canonical_units}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Catalog:
+        # The indexes above describe the old lists: rebuild them for the copy (update= may replace targets).
+        copy = super().model_copy(update=update, deep=deep)
+        copy.model_post_init(None)
+        return copy
 
     def target(self, target_id: str) -> Target:
         return self._by_id[target_id]

@@ -166,6 +166,8 @@ def scan_inbox(raw_dir: Path, departments: set[str], processed: set[str], cache:
                 continue
             processed.add(sha)  # the same bytes twice in one tick are one drop
             scan.drops.append(drop)
+    # Oldest first, so a correction dropped after the original supersedes it within one tick too.
+    scan.drops.sort(key=lambda d: (d.mtime, d.path.as_posix()))
     return scan
 
 

@@ -1,12 +1,12 @@
 """The Excel file a department fills in (报送模板): its targets pre-filled, one row per target × county.
 
-Sheet 填报 has ONE header row the reader accepts (指标编码 指标名称 县市 月份 数值 单位 口径 备注) and a row per
-target and county: prefecture-scope targets get one 全州 row; per-county targets get a row per county, plus a
-全州 row when the prefecture figure cannot be summed from the counties (a rate, not a count). Both 指标编码 and
-指标名称 are filled: the reader takes the id and checks that the name agrees. Only the 数值 (and 备注) cells are
-left to fill, with drop-downs and numeric data validation. Sheet 说明 explains, in Chinese, how to fill and drop
-the file and what the receipt means. The targets are those the department leads (its monthly report to the
-supervision office); `include_responsible=True` adds targets it is a responsible unit of.
+Sheet 填报 has ONE header row the reader accepts (指标编码 指标名称 县市 月份 数值 单位 口径 备注) and a
+row per target and county: prefecture-scope targets get one 全州 row; per-county targets get a row per county,
+plus a 全州 row when the prefecture figure cannot be summed from the counties (a rate, not a count). Both
+指标编码 and 指标名称 are filled: the reader takes the id and checks that the name agrees. Only the 数值 (and
+备注) cells are left to fill, with drop-downs and numeric data validation. Sheet 说明 explains, in Chinese,
+how to fill and drop the file and what the receipt means. The targets are those the department leads (its
+monthly report to the supervision office); `include_responsible=True` adds targets it is a responsible unit of.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,7 +36,13 @@ SPARE_ROWS = 200  # drop-downs also cover rows a department adds below the pre-f
 _INPUT = PatternFill("solid", fgColor="FFF8DC")
 _HEAD = PatternFill("solid", fgColor="D9E2F3")
 _UNBOUNDED = Decimal("1E15")
-COUNTY_ROW = 22  # the guide's county table starts here (the county drop-down may point at it)
+HEADER_NOTES = {
+    "县市": "从下拉列表选择；全州数据填“全州”。",
+    "月份": "报告期，格式2021-06。",
+    "数值": "只填数字，单位以“单位”列为准；没有数据的行请整行删除，不要留空或填0。",
+    "口径": "累计=年初至本月累计；当月=本月数。",
+}
+GUIDE_TARGETS = 24  # targets listed on the 说明 sheet; the 填报 sheet lists them all
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ def department_targets(catalog: Catalog, slug: str, include_responsible: bool = 
     try:
         catalog.department(slug)
     except KeyError as exc:
-        raise ValueError(f"未知部门“{slug}”：请使用目录中的部门代码（如 hrss）。 Unknown department {slug!r}.") from exc
+        raise ValueError(f"未知部门“{slug}”：请使用目录中的部门代码（如 hrss）。 "
+                         f"Unknown department {slug!r}.") from exc
     targets = catalog.targets_of(slug) if include_responsible else catalog.lead_targets(slug)
     if not targets:
         raise ValueError(f"部门“{slug}”没有牵头的指标，无需报送模板。 Department {slug!r} leads no targets; "
@@ -73,7 +81,8 @@ def template_rows(catalog: Catalog, targets: list[Target], period: str | None) -
         if target.scope == Scope.COUNTIES:
             codes = sorted(target.counties or catalog.county_codes, key=lambda c: county_order.get(c, 99))
             if target.value is not None and not target.additive:
-                codes = [catalog.prefecture_code, *codes]  # a rate's prefecture figure is reported, not summed
+                # A rate's prefecture figure is reported, it cannot be summed from the counties.
+                codes = [catalog.prefecture_code, *codes]
         else:
             codes = [catalog.prefecture_code]
         for code in codes:
@@ -98,10 +107,9 @@ def _bounds(target: Target, catalog: Catalog) -> tuple[Decimal, Decimal]:
 
 def _value_validations(ws: Worksheet, rows: list[TemplateRow], catalog: Catalog) -> None:
     """Numbers within the target's bounds (one validation per distinct range); 完成/未完成 for milestones."""
-    groups: dict[tuple[Decimal, Decimal] | str, list[tuple[int, int]]] = {}
+    groups: dict[tuple[Decimal, Decimal] | None, list[tuple[int, int]]] = {}  # None: a milestone row
     for i, row in enumerate(rows, start=2):
-        key: tuple[Decimal, Decimal] | str = ("milestone" if row.target.kind == Kind.MILESTONE
-                                              else _bounds(row.target, catalog))
+        key = None if row.target.kind == Kind.MILESTONE else _bounds(row.target, catalog)
         runs = groups.setdefault(key, [])
         if runs and runs[-1][1] == i - 1:
             runs[-1] = (runs[-1][0], i)  # extend a run of adjacent rows: one range instead of many cells
@@ -109,18 +117,19 @@ def _value_validations(ws: Worksheet, rows: list[TemplateRow], catalog: Catalog)
             runs.append((i, i))
     groups.setdefault((-_UNBOUNDED, _UNBOUNDED), []).append((len(rows) + 2, len(rows) + 1 + SPARE_ROWS))
     for key, runs in groups.items():
-        if key == "milestone":
+        if key is None:
             dv = DataValidation(type="list", formula1=f'"{",".join(MILESTONE_CHOICES)}"', allow_blank=True,
                                 showErrorMessage=True, errorTitle="请选择完成状态",
-                                error="节点任务请填写“完成”或“未完成”。 Milestone: 完成 (done) or 未完成 (not done).")
+                                error="节点任务请填写“完成”或“未完成”。 "
+                                      "Milestone: 完成 (done) or 未完成 (not done).")
         else:
             low, high = key
-            dv = DataValidation(type="decimal", operator="between", formula1=_plain(low), formula2=_plain(high),
-                                allow_blank=True, showErrorMessage=True, showInputMessage=True,
-                                errorTitle="请填写数字", promptTitle="数值",
+            dv = DataValidation(type="decimal", operator="between", formula1=_plain(low),
+                                formula2=_plain(high), allow_blank=True, showErrorMessage=True,
+                                showInputMessage=True, errorTitle="请填写数字", promptTitle="数值",
                                 prompt="只填数字，单位见“单位”列。 Numbers only; the unit is in column 单位.",
-                                error=f"请填写 {_plain(low)} 至 {_plain(high)} 之间的数字（单位见“单位”列）。 "
-                                      "A number in the target's range, in the unit of column 单位.")
+                                error=f"请填写 {_plain(low)} 至 {_plain(high)} 之间的数字（单位见“单位”列）。"
+                                      " A number in the target's range, in the unit of column 单位.")
         for first, last in runs:
             dv.add(f"E{first}:E{last}")
         ws.add_data_validation(dv)
@@ -136,11 +145,16 @@ def _list_validations(ws: Worksheet, catalog: Catalog, last: int) -> None:
     counties = DataValidation(type="list", formula1=f'"{",".join(names)}"', allow_blank=False,
                               showErrorMessage=True, errorTitle="县市名称",
                               error="请从下拉列表选择县市，全州数据选“全州”。 Pick a county, or 全州.")
-    if len(counties.formula1 or "") > 255:  # Excel's limit for an inline list; point at the guide's table
-        counties.formula1 = f"'说明'!$A${COUNTY_ROW + 1}:$A${COUNTY_ROW + len(names)}"
+    if len(counties.formula1 or "") > 255:  # Excel's limit for an inline list: keep the names on a hidden sheet
+        lists = ws.parent.create_sheet("_lists")
+        lists.sheet_state = "hidden"
+        for i, name in enumerate(names, start=1):
+            _text(lists.cell(row=i, column=1), name)
+        counties.formula1 = f"'_lists'!$A$1:$A${len(names)}"
     counties.add(f"C2:C{last}")
     basis = DataValidation(type="list", formula1='"累计,当月"', allow_blank=True, showErrorMessage=True,
-                           errorTitle="口径", error="请填写“累计”（年初至今）或“当月”。 累计 (year to date) or 当月.")
+                           errorTitle="口径",
+                           error="请填写“累计”（年初至今）或“当月”。 累计 (year to date) or 当月.")
     basis.add(f"G2:G{last}")
     ws.add_data_validation(counties)
     ws.add_data_validation(basis)
@@ -150,6 +164,8 @@ def _fill_sheet(ws: Worksheet, rows: list[TemplateRow], catalog: Catalog) -> Non
     for col, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
         cell = ws.cell(row=1, column=col)
         _text(cell, header)
+        if header in HEADER_NOTES:
+            cell.comment = Comment(HEADER_NOTES[header], "minsheng")
         cell.font = Font(bold=True)
         cell.fill = _HEAD
         cell.alignment = Alignment(horizontal="center", vertical="center")
@@ -206,42 +222,50 @@ def _guide_lines(catalog: Catalog, slug: str, period: str | None) -> list[str]:
         f"{department.name_zh} 民生指标月度报送模板 填写说明（Instructions for {department.name_en}）",
         "",
         "一、怎么填 How to fill",
-        "1. “填报”表每行是一个指标在一个县市（或全州）一个月份的数据；指标编码、指标名称、县市、单位已预填，请勿修改。",
-        "2. 在“数值”列只填数字，单位以“单位”列为准：单位为“万人”时，1.39万人填1.39；百分比填百分数，97.2%填97.2。",
-        f"3. 月份：{when}。口径：“累计”为年初至本月累计（累计类指标），“当月”为本月数。节点任务填“完成”或“未完成”。",
+        "1. “填报”表每行是一个指标在一个县市（或全州）一个月份的数据；"
+        "指标编码、指标名称、县市、单位已预填，请勿修改。",
+        "2. 在“数值”列只填数字，单位以“单位”列为准：单位为“万人”时，1.39万人填1.39；"
+        "百分比填百分数，97.2%填97.2。",
+        f"3. 月份：{when}。口径：“累计”为年初至本月累计（累计类指标），“当月”为本月数。"
+        "节点任务填“完成”或“未完成”。",
         "4. 没有数据的行请整行删除，不要留空，也不要用0代替；确实为0请填0。留空的数值会使整份文件不能入库。",
         "5. 备注可写说明，不影响入库。请勿合并单元格、插入合计行或改动表头。",
-        "   Fill only the 数值 (value) cells, in the unit shown; delete rows you have no figure for (a blank value "
-        "quarantines the whole file); never write 0 for “unknown”.",
+        "   Fill only the 数值 (value) cells, in the unit shown; delete rows you have no figure for "
+        "(a blank value quarantines the whole file); never write 0 for “unknown”.",
         "",
         "二、怎么报 How to send",
-        f"6. 每月第{due}个工作日前，将上月数据文件（.xlsx）放入共享目录 data/raw/{slug}/ 。文件名建议：月份_部门.xlsx。",
+        f"6. 每月第{due}个工作日前，将上月数据文件（.xlsx）放入共享目录 data/raw/{slug}/ 。"
+        "文件名建议：月份_部门.xlsx。",
         "7. 同一文件重复放入不会重复入库；更正数据请修改后另存为新文件再放入，新数据生效，历史记录保留。",
         f"8. 报送前可先自查：minsheng check 文件名.xlsx --department {slug}",
         "",
         "三、回执 Receipt",
         "9. 处理后，同一目录的 _receipts/文件名.md 为回执：写明入库行数、提示（警告）和未入库原因。",
         "10. 有严重问题的文件整份隔离、不入库；回执逐条列出工作表、行、列和修改方法，请修改后重新报送。",
-        "    A receipt appears in _receipts/<file>.md: rows loaded, warnings, and for a quarantined file every "
-        "problem with sheet/row/column and how to fix it.",
+        "    A receipt appears in _receipts/<file>.md: rows loaded, warnings, and for a quarantined file "
+        "every problem with sheet/row/column and how to fix it.",
         "",
     ]
 
 
-def write_guide(ws: Worksheet, catalog: Catalog, slug: str, targets: list[Target], period: str | None) -> None:
-    """The 说明 sheet: instructions, the county names, and each target's unit and goal for reference."""
-    for i, line in enumerate(_guide_lines(catalog, slug, period), start=1):
-        _text(ws.cell(row=i, column=1), line)
-    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
-    _text(ws.cell(row=COUNTY_ROW - 1, column=1), "可填写的县市名称 Counties")
+def write_guide(ws: Worksheet, catalog: Catalog, slug: str, targets: list[Target],
+                period: str | None) -> None:
+    """The 说明 sheet: instructions, the county names and the department's targets, in ONE tall row.
+
+    One row on purpose: the reader passes over a sheet without a header quietly only when it holds a single row
+    of text (more rows read as a table it cannot find the header of, which is a warning).
+    """
     names = [PREFECTURE_LABEL] + [c.name_zh for c in catalog.counties if c.code != catalog.prefecture_code]
-    for i, name in enumerate(names, start=COUNTY_ROW + 1):
-        _text(ws.cell(row=i, column=1), name)
-    start = COUNTY_ROW + len(names) + 2
-    _text(ws.cell(row=start, column=1), "本部门指标一览 Targets (for reference)")
-    for i, target in enumerate(targets, start=start + 1):
-        for col, text in enumerate((target.name_zh, target.unit_written, target_text(target, None, catalog),
-                                    target.ref), start=1):
-            _text(ws.cell(row=i, column=col), text)
-    for col, width in zip("ABCD", (60, 12, 22, 16), strict=True):
-        ws.column_dimensions[col].width = width
+    goals = [f"{t.name_zh}：{target_text(t, None, catalog)}" for t in targets]
+    if len(goals) > GUIDE_TARGETS:
+        goals = [*goals[:GUIDE_TARGETS], f"……共{len(targets)}项，见“填报”表"]
+    blocks = ("\n".join(_guide_lines(catalog, slug, period)),
+              "\n".join(["可填写的县市 Counties", *names]),
+              "\n".join(["本部门指标及目标 Targets", *goals]))
+    for col, (block, width) in enumerate(zip(blocks, (96, 16, 48), strict=True), start=1):
+        cell = ws.cell(row=1, column=col)
+        _text(cell, block)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[cell.column_letter].width = width
+    lines = max(len(_guide_lines(catalog, slug, period)) + 4, len(names), len(goals)) + 1
+    ws.row_dimensions[1].height = min(15 * lines, 409)  # Excel's tallest row is 409 points

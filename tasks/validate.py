@@ -126,7 +126,8 @@ def _layer(layer: str, results: list[ExpectationValidationResult], frame: pd.Dat
         if check.success:
             continue
         if check.exception is not None:
-            issues.append(_issue(severity, "validation_error", check.column, error_message(check.rule, check.exception)))
+            message = error_message(check.rule, check.exception)
+            issues.append(_issue(severity, "validation_error", check.column, message))
             continue
         if check.rule == "schema_mismatch":
             observed = list((result.result or {}).get("observed_value") or frame.columns)

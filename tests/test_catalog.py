@@ -298,6 +298,15 @@ def test_kinds_and_additivity_are_consistent(catalog: Catalog) -> None:
                 assert t.bounds.max >= v
 
 
+def test_a_copy_with_other_targets_is_indexed_afresh(catalog: Catalog) -> None:
+    jobs = catalog.target("employment.new_urban_jobs")
+    renamed = jobs.model_copy(update={"id": "employment.jobs", "name_zh": "新就业", "aliases": []})
+    smaller = catalog.model_copy(update={"targets": [renamed]})
+    assert smaller.target("employment.jobs") is renamed and smaller.find_target("新就业") is renamed
+    assert smaller.find_target("城镇新增就业") is None
+    assert catalog.find_target("城镇新增就业") is jobs
+
+
 def test_aliases_resolve(catalog: Catalog) -> None:
     assert catalog.find_target("失业率") == catalog.target("employment.urban_unemployment_rate")
     assert catalog.find_target("新增就业") == catalog.target("employment.new_urban_jobs")

@@ -11,9 +11,9 @@ import pytest
 
 from expectations.loader import load_catalog
 from expectations.models import Catalog
-from tasks.contracts import NORMALIZED_COLUMNS, Outcome, Severity, outcome_for
-from tasks.normalize import read_drop
-from tasks.read import ReadLimits
+from tasks.contracts import NORMALIZED_COLUMNS, Issue, Outcome, Severity, outcome_for
+from tasks.normalize import normalize, read_drop
+from tasks.read import RawSheet, ReadLimits
 
 CASES_DIR = Path(__file__).parent / "cases"
 AS_OF = dt.date(2021, 12, 20)
@@ -100,3 +100,112 @@ def test_case(name: str, catalog: Catalog) -> None:
         reader = csv.reader(fh)
         assert next(reader) == list(NORMALIZED_COLUMNS)
         assert _rows(frame) == list(reader)
+
+
+def _sheet(rows: list[list[str | None]], name: str = "") -> RawSheet:
+    return RawSheet(name=name, rows=rows, row_numbers=list(range(1, len(rows) + 1)))
+
+
+def _run(catalog: Catalog, rows: list[list[str | None]], *, name: str = "", source: str = "drop.csv",
+         as_of: dt.date | None = AS_OF) -> tuple[list[list[str]], list[Issue]]:
+    frame, issues = normalize([_sheet(rows, name)], catalog, source_name=source, as_of=as_of)
+    return _rows(frame), issues
+
+
+def _critical(issues: list[Issue]) -> list[str]:
+    return [i.code for i in issues if i.severity == Severity.CRITICAL]
+
+
+@pytest.mark.parametrize(("as_of", "period"), [(dt.date(2022, 1, 10), "2021-12"), (dt.date(2021, 12, 31), "2021-12"),
+                                               (None, "2021-12")], ids=["next-january", "same-year", "plan-year"])
+def test_bare_month_year_comes_from_as_of(catalog: Catalog, as_of: dt.date | None, period: str) -> None:
+    rows, issues = _run(catalog, [["指标名称", "县市", "月份", "完成值"], ["城镇新增就业", "楚雄市", "12月", "100"]],
+                        as_of=as_of)
+    assert rows[0][2] == period
+    assumed = [i for i in issues if i.code == "assumed_year"]
+    assert len(assumed) == 1 and "12月" in assumed[0].message_zh
+
+
+def test_two_value_columns_pick_by_basis(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [
+        ["指标名称", "县市", "月份", "本月完成", "累计完成", "口径"],
+        ["城镇新增就业", "楚雄市", "2021-03", "100", "900", None],
+        ["城镇新增就业", "双柏县", "2021-03", "50", "400", "当月"],
+        ["城镇登记失业率", "全州", "2021-03", "3.1", "3.3", None],
+    ])
+    assert _critical(issues) == []
+    assert [(r[1], r[3], r[5]) for r in rows] == [("532301", "900", "ytd"), ("532322", "50", "month"),
+                                                  ("532300", "3.1", "month")]
+
+
+def test_unit_word_column_is_read_as_unit_when_it_holds_units(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [["指标名称", "县市", "月份", "完成值", "单位"],
+                                  ["城镇新增就业", "楚雄市", "2021-03", "1.2", "万人"]])
+    assert _critical(issues) == [] and rows[0][3] == "12000"
+
+
+def test_id_and_name_columns_must_agree(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [["指标编码", "指标名称", "县市", "月份", "完成值"],
+                                  ["employment.new_urban_jobs", "城镇新增就业", "楚雄市", "2021-03", "1"],
+                                  ["employment.new_urban_jobs", "孕产妇死亡率", "楚雄市", "2021-03", "1"]])
+    assert _critical(issues) == ["target_conflict"]
+    assert len(rows) == 1
+
+
+def test_repeated_header_and_no_period_column(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [["指标名称", "县市", "完成值"], ["城镇新增就业", "楚雄市", "5"],
+                                  ["指标名称", "县市", "完成值"], ["城镇新增就业", "双柏县", "6"]],
+                        name="2021年5月")
+    assert _critical(issues) == []
+    assert [(r[1], r[2], r[8], r[9]) for r in rows] == [("532301", "2021-05", "2021年5月", "2"),
+                                                        ("532322", "2021-05", "2021年5月", "4")]
+    assert {"repeated_header", "default_period"} <= {i.code for i in issues}
+
+
+def test_no_county_column_means_the_prefecture(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [["指标", "月份", "完成值"], ["城镇登记失业率", "2021-03", "3.2%"]])
+    assert rows[0][1] == catalog.prefecture_code
+    assert "default_county" in {i.code for i in issues}
+
+
+def test_missing_period_everywhere_is_a_missing_column(catalog: Catalog) -> None:
+    _, issues = _run(catalog, [["指标名称", "县市", "完成值"], ["城镇新增就业", "楚雄市", "5"]], source="jobs.csv")
+    assert _critical(issues) == ["missing_column"]
+    assert "月份" in issues[-1].message_zh or any("月份" in i.message_zh for i in issues)
+
+
+def test_row_issues_are_capped_with_a_summary(catalog: Catalog) -> None:
+    body: list[list[str | None]] = [["城镇新增就业", "火星", "2021-03", "1"] for _ in range(250)]
+    rows, issues = _run(catalog, [["指标名称", "县市", "月份", "完成值"], *body])
+    unknown = [i for i in issues if i.code == "unknown_county"]
+    assert rows == [] and len(unknown) == 101
+    assert "150" in unknown[-1].message_en and unknown[-1].row is None
+
+
+def test_header_only_file_warns(catalog: Catalog) -> None:
+    rows, issues = _run(catalog, [["指标名称", "县市", "月份", "完成值"]])
+    assert rows == [] and [i.code for i in issues if i.severity == Severity.WARNING] == ["no_rows"]
+
+
+def test_issue_points_at_the_cell(catalog: Catalog) -> None:
+    _, issues = _run(catalog, [["标题"], ["指标名称", "县市", "月份", "完成值"], ["城镇新增就业", "楚雄市", "2021.1", "5"]],
+                     name="进度")
+    issue = next(i for i in issues if i.code == "ambiguous_period")
+    assert (issue.sheet, issue.row, issue.column, issue.value) == ("进度", 3, "月份", "2021.1")
+    assert issue.message_zh == "工作表「进度」第3行「月份」列的值“2021.1”有歧义（1月还是10月？），请写成2021-01或2021-10。"
+    assert issue.message_en == "Sheet 进度, row 3, column 月份: '2021.1' is ambiguous (January or October?); write " \
+                               "2021-01 or 2021-10."
+
+
+@pytest.mark.parametrize(("headers", "unit_cell", "value"), [
+    (["指标", "县（市、区）", "统计期", "完成值（万人）"], None, "15000"),
+    (["Indicator", " County ", "PERIOD", "Value"], "万人", "15000"),
+    (["项目", "地区", "报告期", "累计完成（万人）"], None, "15000"),
+], ids=["brackets", "english-spacing-case", "unit-in-value-header"])
+def test_header_aliases(catalog: Catalog, headers: list[str | None], unit_cell: str | None, value: str) -> None:
+    row: list[str | None] = ["城镇新增就业", "楚雄市", "2021-03", "1.5"]
+    if unit_cell:
+        headers, row = [*headers, "计量单位"], [*row, unit_cell]
+    rows, issues = _run(catalog, [headers, row])
+    assert _critical(issues) == []
+    assert rows[0][3] == value

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from tasks.report import render_report, sample_report_data
 from tasks.report.sample_catalog import demo_catalog
@@ -58,7 +58,7 @@ class PageVisit:
 class DevTools:
     """A minimal synchronous DevTools-protocol session on one page target."""
 
-    def __init__(self, socket: ClientConnection) -> None:
+    def __init__(self, socket: Any) -> None:
         self.socket = socket
         self.ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
@@ -119,7 +119,8 @@ def chromium(tmp_path: Path) -> Iterator[str]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def visit(host: str, url: str, expressions: dict[str, str], width: int = 1280, height: int = 2000) -> PageVisit:
+def visit(host: str, url: str, expressions: dict[str, str], width: int = 1280,
+          height: int = 2000) -> PageVisit:
     """Open `url` in a fresh page, wait for load, evaluate `expressions`, screenshot the first screenful."""
     request = urllib.request.Request(f"http://{host}/json/new?about:blank", method="PUT")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -171,8 +172,8 @@ def test_report_opens_in_chromium_without_errors_or_network(tmp_path: Path) -> N
     with chromium(tmp_path) as host:
         page = visit(host, index.as_uri(), PAGE_FACTS)
         department = visit(host, (out / "departments" / "housing.html").as_uri(), PAGE_FACTS)
-        checks = visit(host, (out / "checks.html").as_uri(), {"drops": "document.querySelectorAll('section.drop')"
-                                                                        ".length"})
+        checks = visit(host, (out / "checks.html").as_uri(),
+                       {"drops": "document.querySelectorAll('section.drop').length"})
     for visited in (page, department, checks):
         assert visited.errors == []
         assert all(u.startswith(("file://", "data:")) for u in visited.requests), visited.requests
@@ -211,9 +212,20 @@ def test_harness_sees_console_errors_exceptions_and_network(tmp_path: Path) -> N
     _require_chromium()
     page = tmp_path / "bad.html"
     page.write_text("<!DOCTYPE html><html><body><img src='http://127.0.0.1:9/x.png'>"
-                    "<script>console.error('boom'); undefined_function();</script></body></html>", encoding="utf-8")
+                    "<script>console.error('boom'); undefined_function();</script></body></html>",
+                    encoding="utf-8")
     with chromium(tmp_path) as host:
         visited = visit(host, page.as_uri(), {})
     assert any("boom" in e for e in visited.errors)
     assert any(e.startswith("uncaught") for e in visited.errors)
     assert "http://127.0.0.1:9/x.png" in visited.requests
+
+
+def test_pdf_is_printed_by_chromium(tmp_path: Path) -> None:
+    _require_chromium()
+    from tasks.report.pdf import print_pdf
+
+    catalog = demo_catalog()
+    index = render_report(sample_report_data(catalog, dt.date(2021, 7, 10)), catalog, tmp_path / "r")
+    pdf = print_pdf(index, tmp_path / "r" / "report.pdf", browser=str(CHROMIUM))
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000

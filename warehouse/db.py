@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         if parsed.database in (None, "", ":memory:"):
             raise ValueError("the warehouse needs a SQLite *file* (sqlite:///path/warehouse.sqlite), not :memory:")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = create_engine(url, echo=echo, json_serializer=_json, connect_args={"timeout": busy_timeout_ms / 1000})
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     if parsed.get_backend_name() == "postgresql":
         options = f"-c lock_timeout={int(busy_timeout_ms)}"
-        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"options": options})
+        return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=_json,
+                             connect_args={"options": options})
     raise ValueError(f"unsupported warehouse URL {parsed.render_as_string(hide_password=True)!r}: "
                      "use sqlite:///<file> or postgresql+psycopg://<user>@<host>/<db>")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # 楚雄 stays readable in the database, not \u695a\u96c4
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -28,7 +28,7 @@ from warehouse.ledger import claim, finish_ledger, record_duplicate, record_sigh
 from warehouse.loadchecks import check_cumulative_not_decreasing, prepare_rows
 from warehouse.models import DimCounty, DimTarget
 from warehouse.retry import retry_transient
-from warehouse.staging import STAGE, SUPERSEDED, create_stage, drop_stage, fill_stage
+from warehouse.staging import STAGE, SUPERSEDED, allocate_ids, create_stage, drop_stage, fill_stage
 from warehouse.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -101,27 +101,24 @@ def _write_observations(conn: Connection, frame: pd.DataFrame, *, sha256: str, l
     unchanged = conn.exec_driver_sql(
         f"DELETE FROM {STAGE} WHERE EXISTS (SELECT 1 FROM fact_observation o "
         f"WHERE o.superseded_at IS NULL AND {same} AND {equal})").rowcount
-    fault_point("unchanged_removed")
+    fault_point("unchanged_removed", rows=unchanged)
+    allocate_ids(conn)
     conn.exec_driver_sql(
-        f"INSERT INTO {SUPERSEDED} (observation_id) SELECT o.observation_id FROM fact_observation o "
-        f"JOIN {STAGE} ON {same} WHERE o.superseded_at IS NULL")
+        f"INSERT INTO {SUPERSEDED} (observation_id, new_id) SELECT o.observation_id, {STAGE}.new_id "
+        f"FROM fact_observation o JOIN {STAGE} ON {same} WHERE o.superseded_at IS NULL")
     at = bindparam("at", value=recorded_at, type_=UTCDateTime())
     superseded = conn.execute(text(
-        f"UPDATE fact_observation SET superseded_at = :at "
+        "UPDATE fact_observation SET superseded_at = :at, superseded_by = (SELECT x.new_id FROM "
+        f"{SUPERSEDED} x WHERE x.observation_id = fact_observation.observation_id) "
         f"WHERE observation_id IN (SELECT observation_id FROM {SUPERSEDED})").bindparams(at)).rowcount
     fault_point("superseded", rows=superseded)
     loaded = conn.execute(text(
-        "INSERT INTO fact_observation (target_id, county_code, period, value, value_text, unit, basis, status, "
-        "note, source_sha256, source_sheet, source_row, load_id, recorded_at) "
-        "SELECT target_id, county_code, period, CAST(value_text AS NUMERIC(30, 10)), value_text, unit, basis, "
-        f"status, note, :sha, source_sheet, source_row, :load_id, :at FROM {STAGE}").bindparams(
+        "INSERT INTO fact_observation (observation_id, target_id, county_code, period, value, value_text, unit, "
+        "basis, status, note, source_sha256, source_sheet, source_row, load_id, recorded_at) "
+        "SELECT new_id, target_id, county_code, period, CAST(value_text AS NUMERIC(30, 10)), value_text, unit, "
+        f"basis, status, note, :sha, source_sheet, source_row, :load_id, :at FROM {STAGE}").bindparams(
         at, sha=sha256, load_id=load_id)).rowcount
     fault_point("inserted", rows=loaded)
-    conn.exec_driver_sql(
-        "UPDATE fact_observation SET superseded_by = (SELECT n.observation_id FROM fact_observation n "
-        "WHERE n.target_id = fact_observation.target_id AND n.county_code = fact_observation.county_code "
-        "AND n.period = fact_observation.period AND n.superseded_at IS NULL) "
-        f"WHERE observation_id IN (SELECT observation_id FROM {SUPERSEDED})")
     drop_stage(conn)
     return _Counts(loaded=loaded, unchanged=unchanged, superseded=superseded)
 

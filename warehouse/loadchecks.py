@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from tasks.contracts import NORMALIZED_COLUMNS, Issue, Severity
 from warehouse.dims import decimal_text
 from warehouse.models import OBSERVATION_STATUSES
-from warehouse.queries import KEY, current_values
+from warehouse.queries import KEY, current_series_query, fetch_frame
 
 DEC = pa.decimal128(38, 10)
 LIMIT = pa.scalar(Decimal("1E+20"), type=DEC)  # NUMERIC(30, 10) holds 20 integer digits
@@ -77,10 +77,13 @@ def _value_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     big = pd.Series(pc.greater_equal(pc.abs(array), LIMIT).fill_null(False).to_numpy(zero_copy_only=False),
                     index=values.index)
     codes[big & codes.isna()] = "value_out_of_range"
-    text = pc.replace_substring_regex(pc.cast(array, pa.string()), r"\.?0+$", "")
+    raw = pc.cast(array, pa.string())
+    # Arrow writes tiny values in scientific notation (1E-10); those are rare and converted one by one.
+    scientific = pc.fill_null(pc.match_substring(raw, "E"), False)
+    text = pc.if_else(scientific, raw, pc.replace_substring_regex(raw, r"\.?0+$", ""))
     texts = pd.Series(text.to_pandas(), index=values.index, dtype=object)
-    scientific = texts.str.contains("E", na=False)  # Arrow writes 1E-7 for tiny values; rare, fixed one by one
-    texts[scientific] = texts[scientific].map(lambda s: decimal_text(Decimal(s)))
+    sci = pd.Series(scientific.to_numpy(zero_copy_only=False), index=values.index)
+    texts[sci] = texts[sci].map(lambda s: decimal_text(Decimal(s)))
     texts[texts.isin(["", "-0"])] = "0"
     return texts, codes
 
@@ -154,7 +157,7 @@ def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
 
 
 def _decimals(values: pd.Series) -> pd.Series:
-    return pd.Series(pd.array(list(values), dtype=pd.ArrowDtype(DEC)), index=values.index)
+    return pd.Series(pd.array(pa.array(values.tolist(), DEC), dtype=pd.ArrowDtype(DEC)), index=values.index)
 
 
 def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame,
@@ -171,15 +174,22 @@ def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame,
                    [*KEY, "value", "source_sheet", "source_row"]]
     if new.empty:
         return []
-    held = current_values(conn, new[KEY])
-    held = held.loc[held["basis"] == "ytd", [*KEY, "value"]]
-    held = held.merge(new[KEY], on=KEY, how="left", indicator=True)
-    held = held.loc[held["_merge"] == "left_only", [*KEY, "value"]]
+    held = fetch_frame(conn, current_series_query(new, [*KEY, "value_text", "basis"]), [*KEY, "value_text", "basis"])
+    held = held.loc[held["basis"] == "ytd", [*KEY, "value_text"]].astype("string")
+    keys = new[KEY].astype("string")
+    held = held.merge(keys.drop_duplicates(["target_id", "county_code"])[["target_id", "county_code"]],
+                      on=["target_id", "county_code"])
+    held = held.merge(keys, on=KEY, how="left", indicator=True)
+    held = held.loc[held["_merge"] == "left_only", [*KEY, "value_text"]]
     if held.empty:
         return []
-    series = pd.concat([held.assign(origin="warehouse", source_sheet="", source_row=pd.NA),
-                        new.assign(origin="drop")], ignore_index=True)
-    series["value"] = _decimals(series["value"])
+    held_values = pd.Series(pd.array(pa.array(held["value_text"].tolist(), pa.string()).cast(DEC),
+                                     dtype=pd.ArrowDtype(DEC)), index=held.index)
+    series = pd.concat([held[KEY].assign(value=held_values, origin="warehouse", source_sheet="",
+                                         source_row=pd.NA),
+                        keys.assign(value=_decimals(new["value"]), origin="drop",
+                                    source_sheet=new["source_sheet"], source_row=new["source_row"])],
+                       ignore_index=True)
     series["year"] = series["period"].astype("string").str[:4]
     series = series.sort_values(KEY, ignore_index=True)
     grouped = series.groupby(["target_id", "county_code", "year"], sort=False)

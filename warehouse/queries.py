@@ -20,15 +20,39 @@ OBSERVATION_COLUMNS = ["observation_id", "target_id", "county_code", "period", "
 PLAN_TIMEZONE = "Asia/Shanghai"
 
 
+def fetch_frame(conn: Connection, query: Select[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
+    """Run `query` and build a DataFrame column by column (pandas probing SQLAlchemy Row objects one by one
+    is ten times slower)."""
+    data = list(zip(*conn.execute(query).fetchall(), strict=True)) or [()] * len(columns)
+    return pd.DataFrame({name: pd.Series(list(values), dtype=object) for name, values in zip(columns, data,
+                                                                                            strict=True)})
+
+
 def _frame(conn: Connection, query: Select[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
-    # Exact values come from value_text; `value` may be REAL-backed on SQLite.
-    frame["value"] = frame["value_text"].map(Decimal) if len(frame) else pd.Series([], dtype=object)
+    frame = fetch_frame(conn, query, columns)
+    # Exact values come from value_text; `value` may be REAL-backed on SQLite. (Built as an object column:
+    # pandas would otherwise infer an Arrow decimal type of the sample's scale.)
+    frame["value"] = pd.Series([Decimal(v) for v in frame["value_text"].tolist()], index=frame.index, dtype=object)
+    for name in ("target_id", "county_code", "period", "value_text", "unit", "basis", "status", "note",
+                 "source_sha256", "source_sheet"):
+        frame[name] = frame[name].astype("string")
     frame["source_row"] = frame["source_row"].astype("Int64")
     for column in ("observation_id", "load_id"):
         frame[column] = frame[column].astype("int64")
     frame["superseded_by"] = frame["superseded_by"].astype("Int64")
     return frame
+
+
+def current_series_query(keys_frame: pd.DataFrame, columns: list[str]) -> Select[tuple[object, ...]]:
+    """SELECT `columns` of the current observations of the targets, counties and years in `keys_frame`
+    (a superset of the frame's series; callers narrow it to exact (target_id, county_code) pairs)."""
+    years = sorted({str(p)[:4] for p in keys_frame["period"].dropna().unique()})
+    return select(*(OBS.c[name] for name in columns)).where(
+        OBS.c.superseded_at.is_(None),
+        OBS.c.target_id.in_(sorted(keys_frame["target_id"].dropna().unique())),
+        OBS.c.county_code.in_(sorted(keys_frame["county_code"].dropna().unique())),
+        or_(*(OBS.c.period.like(f"{year}-%") for year in years)),
+    )
 
 
 def current_values(conn: Connection, keys_frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,18 +63,11 @@ def current_values(conn: Connection, keys_frame: pd.DataFrame) -> pd.DataFrame:
     frame and whose period lies in a year the frame reports — the whole year-to-date series, so a validator can
     compare cumulative values across months, not only for the very same keys.
     """
-    columns = [OBS.c[name] for name in OBSERVATION_COLUMNS]
-    if keys_frame.empty:
-        return _frame(conn, select(*columns).where(OBS.c.observation_id < 0), OBSERVATION_COLUMNS)
-    pairs = keys_frame[["target_id", "county_code"]].drop_duplicates()
-    years = sorted({str(p)[:4] for p in keys_frame["period"].dropna().unique()})
-    query = select(*columns).where(
-        OBS.c.superseded_at.is_(None),
-        OBS.c.target_id.in_(sorted(pairs["target_id"].unique())),
-        OBS.c.county_code.in_(sorted(pairs["county_code"].unique())),
-        or_(*(OBS.c.period.like(f"{year}-%") for year in years)),
-    )
+    empty = keys_frame.empty or keys_frame["period"].dropna().empty
+    query = select(OBS).where(OBS.c.observation_id < 0) if empty \
+        else current_series_query(keys_frame, OBSERVATION_COLUMNS)
     held = _frame(conn, query, OBSERVATION_COLUMNS)
+    pairs = keys_frame[["target_id", "county_code"]].drop_duplicates().astype("string")
     held = held.merge(pairs, on=["target_id", "county_code"])
     return held.sort_values(KEY, ignore_index=True)
 

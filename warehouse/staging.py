@@ -25,14 +25,16 @@ _TEXT = ", ".join(f"{c} TEXT NOT NULL" for c in STAGE_COLUMNS if c != "source_ro
 def create_stage(conn: Connection) -> None:
     """Create the empty staging tables for this transaction."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({_TEXT}, source_row INTEGER) ON COMMIT DROP")
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {SUPERSEDED} (observation_id BIGINT PRIMARY KEY) "
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({_TEXT}, source_row INTEGER, new_id BIGINT) "
                              "ON COMMIT DROP")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {SUPERSEDED} (observation_id BIGINT PRIMARY KEY, "
+                             "new_id BIGINT NOT NULL) ON COMMIT DROP")
         return
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE}")
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{SUPERSEDED}")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({_TEXT}, source_row INTEGER)")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {SUPERSEDED} (observation_id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({_TEXT}, source_row INTEGER, new_id INTEGER)")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {SUPERSEDED} (observation_id INTEGER PRIMARY KEY, "
+                         "new_id INTEGER NOT NULL)")
 
 
 def drop_stage(conn: Connection) -> None:
@@ -80,3 +82,18 @@ def _copy_postgres(conn: Connection, frame: pd.DataFrame, chunk_rows: int) -> in
     if staged > 1000:
         conn.exec_driver_sql(f"ANALYZE {STAGE}")  # temp tables have no statistics; the joins need them
     return staged
+
+
+def allocate_ids(conn: Connection) -> None:
+    """Give every staged row its future observation_id, so superseded rows can point at it in one pass.
+
+    PostgreSQL draws from the column's sequence (safe with concurrent loads); SQLite counts up from the current
+    maximum, which is safe because the load holds the database's write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        sequence = conn.exec_driver_sql(
+            "SELECT pg_get_serial_sequence('fact_observation', 'observation_id')").scalar_one()
+        conn.exec_driver_sql(f"UPDATE {STAGE} SET new_id = nextval('{sequence}')")
+        return
+    conn.exec_driver_sql(
+        f"UPDATE {STAGE} SET new_id = rowid + (SELECT COALESCE(MAX(observation_id), 0) FROM fact_observation)")

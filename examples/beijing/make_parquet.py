@@ -5,7 +5,9 @@ and the six pollutants as float32 (every value of the CSVs survives float32 → 
 test suite checks against the originals), CO under the header `CO(ug/m3)` because the source gives µg/m³.
 Rows are sorted by station and time; zstd compression.
 
-    .venv/bin/python examples/beijing/make_parquet.py [/work/shared/data/beijing-air] [examples/beijing/beijing_aq.parquet]
+    .venv/bin/python examples/beijing/make_parquet.py [SOURCE_DIR] [TARGET_PARQUET]
+
+SOURCE_DIR defaults to /work/shared/data/beijing-air, TARGET_PARQUET to examples/beijing/beijing_aq.parquet.
 """
 
 from __future__ import annotations

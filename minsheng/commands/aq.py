@@ -45,7 +45,7 @@ def derive_command(
     for issue in result.issues:
         where = ":".join(str(x) for x in (issue.sheet, issue.row) if x is not None)
         err.print(f"{issue.severity.value}: {issue.code} {where} {issue.column or ''} {issue.message_zh} / "
-                  f"{issue.message_en}", markup=False, highlight=False)
+                  f"{issue.message_en}", markup=False, highlight=False, soft_wrap=True)
     if any(i.severity == Severity.CRITICAL for i in result.issues):
         raise typer.Exit(1)
     rows = summary_rows(result.summary())

@@ -1,4 +1,4 @@
-"""`minsheng report` (the monthly 督查通报 as static HTML) and `minsheng template` (a department's Excel form)."""
+"""`minsheng report` (the monthly 督查通报 as static HTML) and `minsheng template` (a department's form)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise typer.BadParameter(f"日期应为YYYY-MM-DD，如2021-07-10 / a date like 2021-07-10, not {text!r}") from exc
+        raise typer.BadParameter(f"日期应为YYYY-MM-DD，如2021-07-10 / a date like 2021-07-10, "
+                                 f"not {text!r}") from exc
 
 
 @app.command("report")
@@ -38,8 +39,8 @@ def report(
     as_of: str = typer.Option(..., "--as-of", help="report date, YYYY-MM-DD (what was known that day)"),
     out: Path = typer.Option(..., "--out", help="folder to write index.html, checks.html, departments/ into"),
     department: str | None = typer.Option(None, "--department", help="only this lead department's bulletin"),
-    sample: bool = typer.Option(False, "--sample", help="render deterministic demo data, no warehouse needed"),
-    pdf: bool = typer.Option(False, "--pdf", help="also print report.pdf with headless Chromium if installed"),
+    sample: bool = typer.Option(False, "--sample", help="render deterministic demo data (no warehouse)"),
+    pdf: bool = typer.Option(False, "--pdf", help="also print report.pdf with headless Chromium, if installed"),
 ) -> None:
     """Write the monthly supervision report (督查通报) as self-contained static HTML."""
     settings = get_settings()
@@ -53,8 +54,8 @@ def report(
 
         engine = make_engine(settings.resolved_warehouse_url)
         try:
-            data = report_data_from_warehouse(engine, catalog, day, data_dir=settings.data_dir, report_dir=out,
-                                              band_points=settings.yellow_gap_points)
+            data = report_data_from_warehouse(engine, catalog, day, data_dir=settings.data_dir,
+                                              report_dir=out, band_points=settings.yellow_gap_points)
         finally:
             engine.dispose()
     try:

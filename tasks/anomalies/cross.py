@@ -30,6 +30,8 @@ def parts_vs_total(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: A
     sums = parts.groupby(CELL, as_index=False).agg(parts_sum=("x", "sum"), parts_n=("x", "size"))
     total = additive[additive["county_code"] == catalog.prefecture_code]
     both = total.merge(sums, on=CELL, how="inner")
+    if both.empty:
+        return findings(both, "parts_sum", "warning", _never)
     both["expected_n"] = both["target_id"].map(scope)
     tol = cfg.sum_rel_tolerance * both["x"].abs()
     complete = both["parts_n"] >= both["expected_n"]

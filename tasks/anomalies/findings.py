@@ -40,8 +40,11 @@ def findings(rows: pd.DataFrame, kind: str, severity: str | pd.Series, build: Bu
     }, columns=list(ANOMALY_COLUMNS))
 
 
+_EMPTY = pd.DataFrame({c: pd.Series(dtype=object) for c in ANOMALY_COLUMNS})
+
+
 def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in ANOMALY_COLUMNS})
+    return _EMPTY.copy()
 
 
 def num(value: float | None) -> float | None:

@@ -38,7 +38,7 @@ ALIAS_TO_FIELD: dict[str, str] = {alias: field for field, aliases in _ALIASES.it
 POLLUTANT_FIELDS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "o3_1h")
 
 _BRACKETED = re.compile(r"^(?P<name>.*?)\s*[(\[【](?P<unit>[^)\]】]*)[)\]】]\s*$")
-_OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
+_OFFSET = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 _CJK_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?\s*(\d{1,2})?[时:]?(\d{2})?分?")
 
 

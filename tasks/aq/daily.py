@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.aq import standard
-from tasks.aq.feed import AqFeed, time_ns
+from tasks.aq.feed import AqFeed
 from tasks.aq.parsing import HOUR_NS
 
 DAY_NS = 24 * HOUR_NS
@@ -101,15 +101,9 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
         return days.assign(**{p: _unfloat32(days[p].to_numpy(), frame[p].dtype, p)
                               for p in (*MEANS_24H, "o3_8h", "o3_1h") if p in frame.columns})
     categories = frame["station"].cat.categories
-    hour = time_ns(frame) // HOUR_NS
-    first = (int(hour.min()) // 24) * 24 if len(hour) else 0
-    n_days = (int(hour.max()) - first) // 24 + 1 if len(hour) else 0
-    n_st, n_hours = len(categories), n_days * 24
-    slot = frame["station"].cat.codes.to_numpy().astype(np.int64)
-    slot *= n_hours
-    slot += hour
-    slot -= first
-    del hour
+    grid = feed.grid()
+    first, n_hours, slot = grid.first, grid.n_slots, grid.position
+    n_st, n_days = len(categories), n_hours // 24
     dense = np.empty((n_st, n_hours))  # one buffer, refilled per pollutant
     out: dict[str, np.ndarray] = {}
     for p in (*MEANS_24H, "o3"):
@@ -123,7 +117,7 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
                 target[lo:lo + block] = value
         for name, result in zip(names, results, strict=True):
             out[name] = result if name.endswith("_n") else _unfloat32(result, frame[p].dtype, name)
-    del dense, slot
+    del dense
     seen = sum(out[f"{p}_n"] for p in (*MEANS_24H, "o3"))
     has = np.asarray(seen).ravel() > 0
     dates = (first * HOUR_NS + np.arange(n_days, dtype=np.int64) * DAY_NS).view("datetime64[ns]")

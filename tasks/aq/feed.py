@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -29,7 +30,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tasks.aq.columns import map_columns
-from tasks.aq.parsing import NULL_TOKENS, FeedError, Granularity, HourLabel, critical, parse_numbers, parse_times
+from tasks.aq.parsing import (
+    HOUR_NS,
+    NULL_TOKENS,
+    FeedError,
+    Granularity,
+    HourLabel,
+    critical,
+    parse_numbers,
+    parse_times,
+)
 from tasks.aq.registry import CoUnit, StationRegistry
 from tasks.contracts import Issue
 
@@ -48,6 +58,20 @@ class Segment:
     first_row: int
 
 
+@dataclass(frozen=True)
+class Grid:
+    """Where each reading sits in a dense station × time array (computed once, shared by checks and derivation).
+
+    `position` = station code × `n_slots` + slot of its time, a slot being an hour (hourly feeds) or a day,
+    counted from 00:00 of the feed's first day (`first`, in slots since the epoch).
+    """
+
+    first: int
+    n_slots: int
+    step: int  # nanoseconds per slot
+    position: np.ndarray
+
+
 @dataclass
 class AqFeed:
     """A station feed in canonical form (see the module docstring for the columns)."""
@@ -56,6 +80,14 @@ class AqFeed:
     granularity: Granularity
     co_unit: CoUnit  # the unit the source declared; frame["co"] is always mg/m³
     segments: list[Segment] = field(default_factory=list)
+    cached_grid: Grid | None = field(default=None, repr=False)
+
+    def grid(self) -> Grid:
+        """The reading positions of `Grid`, computed on first use."""
+        if self.cached_grid is None:
+            step = HOUR_NS if self.granularity == "hourly" else 24 * HOUR_NS
+            self.cached_grid = _make_grid(self.frame, step)
+        return self.cached_grid
 
     def locate(self, position: int) -> tuple[str | None, int | None]:
         """(file name, row number as a text editor shows it) of a frame index value."""
@@ -63,6 +95,18 @@ class AqFeed:
             if seg.start <= position < seg.stop:
                 return seg.name, seg.first_row + position - seg.start
         return None, None
+
+
+def _make_grid(frame: pd.DataFrame, step: int) -> Grid:
+    slot = time_ns(frame) // step
+    per_day = 24 * HOUR_NS // step
+    first = (int(slot.min()) // per_day) * per_day if len(slot) else 0
+    n_slots = ((int(slot.max()) - first) // per_day + 1) * per_day if len(slot) else 0
+    position = frame["station"].cat.codes.to_numpy().astype(np.int64)
+    position *= n_slots
+    position += slot
+    position -= first
+    return Grid(first, n_slots, step, position)
 
 
 def time_ns(frame: pd.DataFrame) -> np.ndarray:
@@ -173,20 +217,19 @@ def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit |
 def _stations(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> tuple[np.ndarray, list[str]]:
     # Work on the dictionary of distinct ids, never on millions of strings.
     encoded = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-    table = pa.table({"s": encoded}).unify_dictionaries()
-    chunks = table.column("s").chunks
-    dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
-    ids = pd.Series(pc.cast(dictionary, pa.string()).to_pylist(), dtype=object).str.strip()
-    cleaned, stations = pd.factorize(ids)
-    indices = np.concatenate([np.asarray(c.indices.to_numpy(zero_copy_only=False), dtype=np.float64)
-                              if c.null_count else c.indices.to_numpy() for c in chunks]) if chunks else np.zeros(0)
-    missing = np.isnan(indices) if indices.dtype.kind == "f" else np.zeros(len(indices), dtype=bool)
-    lookup = np.append(cleaned, -1).astype(np.int32)
-    codes = lookup[np.where(missing, -1, indices).astype(np.int64)]
-    empty = (codes < 0) | np.isin(codes, np.flatnonzero(np.asarray(stations, dtype=object) == ""))
-    if empty.any():
+    chunks = pa.table({"s": encoded}).unify_dictionaries().column("s").chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), []
+    ids = pd.Series(pc.cast(chunks[0].dictionary, pa.string()).to_pylist(), dtype=object)
+    cleaned, stations = pd.factorize(ids.str.strip())
+    lookup = np.append(cleaned.astype(np.int32), -1)  # the last slot is for null ids
+    lookup[np.isin(lookup, np.flatnonzero(np.asarray(stations, dtype=object) == ""))] = -1
+    sentinel = len(lookup) - 1
+    indices = [c.indices.fill_null(sentinel).to_numpy() if c.null_count else c.indices.to_numpy() for c in chunks]
+    codes = lookup[indices[0] if len(indices) == 1 else np.concatenate(indices)]
+    if len(codes) and codes.min() < 0:
         raise FeedError([critical("missing_station", "站点为空", "the station is empty", sheet=name,
-                                  row=first_row + int(np.argmax(empty)), column=header)])
+                                  row=first_row + int(np.argmax(codes < 0)), column=header)])
     return codes, [str(s) for s in stations]
 
 
@@ -230,10 +273,11 @@ def _co_unit(units: dict[str, str | None], mapping: dict[str, str], name: str, f
         issues.append(critical("co_unit_conflict", f"表头声明 CO 单位为 {header}，但参数为 {explicit}",
                                 f"the header declares CO in {header} but {explicit} was given", sheet=name,
                                 column=mapping["co"]))
-    unit = header or fallback
+    unit: CoUnit | None = "mg/m3" if header == "mg/m3" else "ug/m3" if header == "ug/m3" else fallback
     if unit is None:
         issues.append(critical(
-            "co_unit_undeclared", "未声明 CO 单位：请在表头写 CO(mg/m3) 或 CO(ug/m3)，或在站点名录中设置 co_unit",
+            "co_unit_undeclared", "未声明 CO 单位：请在表头写 CO(mg/m3) 或 CO(ug/m3)，"
+            "或在站点名录中设置 co_unit",
             "the CO unit is not declared: write CO(mg/m3) or CO(ug/m3) in the header, pass co_unit, or set "
             "co_unit in the station registry", sheet=name, column=mapping["co"]))
         return "mg/m3", issues

@@ -38,7 +38,8 @@ def parse_times(raw: pa.Table, mapping: dict[str, str], name: str, first_row: in
         hour = None
     else:
         ns, date_only = _ymd_columns(raw, mapping, name, first_row), True
-        hour = parse_numbers(raw.column(mapping["hour"]), name, mapping["hour"], first_row) if "hour" in mapping else None
+        hour = (parse_numbers(raw.column(mapping["hour"]), name, mapping["hour"], first_row)
+                if "hour" in mapping else None)
     kind: Granularity = granularity or ("hourly" if hour is not None or not (
         date_only or bool(np.all(ns % (24 * HOUR_NS) == 0))) else "daily")
     if hour is not None:

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tasks.aq.feed import AqFeed, time_ns
+from tasks.aq.feed import AqFeed, Grid, time_ns
 from tasks.aq.parsing import HOUR_NS
 from tasks.aq.registry import StationRegistry
 from tasks.contracts import Issue, Severity
@@ -65,25 +65,29 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
                                  f"{int(future.sum())} 条记录晚于截止日 {as_of}",
                                  f"{int(future.sum())} readings are after the as-of date {as_of}"))
     keep &= _validity(feed, registry, codes, categories, times, issues)
-    keep &= _duplicates(feed, codes, times, step, keep, issues)
+    keep &= _duplicates(feed, keep, issues)
+    unit_issues = _co_plausible(feed, frame["co"].to_numpy() if "co" in frame else None)
+    issues += unit_issues
     fixed: dict[str, np.ndarray] = {}
-    for column in [c for c in frame.columns if c in ABSURD_MAX or c == "aqi"]:
+    checked_columns = [c for c in frame.columns if c in ABSURD_MAX or c == "aqi"]
+    for column in [c for c in checked_columns if not (c == "co" and unit_issues)]:
         v = frame[column].to_numpy()
         top = 500 if column == "aqi" else ABSURD_MAX[column]
-        for bad, code, zh, en in ((v < 0, "negative_value", "为负值", "are negative"),
+        for bad, rule, zh, en in ((v < 0, "negative_value", "为负值", "are negative"),
                                   (v > top, "absurd_value", f"超过 {top}", f"exceed {top}")):
             if bad.any():
                 i = int(np.argmax(bad))
-                issues.append(_issue(feed, Severity.WARNING, code, i, column, str(v[i]),
+                issues.append(_issue(feed, Severity.WARNING, rule, i, column, str(v[i]),
                                      f"{column} 有 {int(bad.sum())} 个值{zh}，已按无效数据处理",
                                      f"{int(bad.sum())} {column} values {en}; treated as invalid (missing)"))
                 v = fixed.setdefault(column, v.copy())  # copy only when something is set aside
                 v[bad] = np.nan
-    issues += _co_plausible(feed, fixed.get("co", frame["co"].to_numpy() if "co" in frame else None))
     cleaned = frame.assign(**fixed) if fixed else frame
+    grid = feed.grid() if not off_grid.any() else None
     if not keep.all():
         cleaned = cleaned[keep]
-    return AqFeed(cleaned, feed.granularity, feed.co_unit, feed.segments), issues
+        grid = None if grid is None else Grid(grid.first, grid.n_slots, grid.step, grid.position[keep])
+    return AqFeed(cleaned, feed.granularity, feed.co_unit, feed.segments, grid), issues
 
 
 def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, categories: list[str],
@@ -109,19 +113,13 @@ def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, catego
     return ~outside
 
 
-def _duplicates(feed: AqFeed, codes: np.ndarray, times: np.ndarray, step: int, keep: np.ndarray,
-                issues: list[Issue]) -> np.ndarray:
-    if len(times) == 0:
+def _duplicates(feed: AqFeed, keep: np.ndarray, issues: list[Issue]) -> np.ndarray:
+    key = feed.grid().position
+    if len(key) == 0:
         return np.ones(0, dtype=bool)
-    slot = times - times.min()
-    slot //= step
-    key = codes.astype(np.int64)
-    key *= int(slot[-1] if len(slot) == 1 else slot.max()) + 1
-    key += slot
-    del slot
     counts = np.bincount(key if keep.all() else key[keep], minlength=int(key.max()) + 1)
     if counts.max() <= 1:
-        return np.ones(len(times), dtype=bool)
+        return np.ones(len(key), dtype=bool)
     repeated = keep & (counts[key] > 1)
     frame = feed.frame
     sub = frame[repeated].assign(_key=key[repeated])
@@ -130,7 +128,7 @@ def _duplicates(feed: AqFeed, codes: np.ndarray, times: np.ndarray, step: int, k
     conflicting = set(variants[variants > 1].index)
     positions = np.flatnonzero(repeated)
     first_seen = ~pd.Series(key[repeated]).duplicated().to_numpy()
-    drop = np.ones(len(times), dtype=bool)
+    drop = np.ones(len(key), dtype=bool)
     drop[positions[~first_seen]] = False
     listed = 0
     for pos, k in zip(positions[first_seen], key[repeated][first_seen], strict=True):
@@ -165,7 +163,8 @@ def _co_plausible(feed: AqFeed, co: np.ndarray | None) -> list[Issue]:
     declared = "mg/m3" if feed.co_unit == "mg/m3" else "µg/m³"
     likely = "µg/m³" if median > hi else "mg/m³"
     return [Issue(Severity.CRITICAL, "co_unit_implausible",
-                  f"CO 声明单位为 {declared}，但中位数折合 {median:g} mg/m³，不合常理，单位可能实为 {likely}；请核实后重新声明",
+                  f"CO 声明单位为 {declared}，但中位数折合 {median:g} mg/m³，不合常理，"
+                  f"单位可能实为 {likely}；请核实后重新声明",
                   f"CO is declared in {declared} but its median is {median:g} mg/m³, which is implausible; the "
                   f"values look like {likely}. Check and declare the right unit", column="co")]
 

@@ -23,6 +23,11 @@ def obj_array(items: Sequence[Any]) -> ObjArray:
     return np.fromiter(items, dtype=object, count=len(items))
 
 
+def pick(mask: BoolArray, yes: Any, no: Any) -> ObjArray:
+    """np.where for object columns: `yes` where mask, else `no` (arrays or one value for all rows)."""
+    return np.asarray(np.where(mask, yes, no), dtype=object)
+
+
 def column_of(rows: Sequence[Sequence[str | None]], index: int) -> ObjArray:
     """The cells of one column, stripped, blank → None."""
     raw = np.empty(len(rows), dtype=object)

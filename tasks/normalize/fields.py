@@ -11,7 +11,7 @@ import pandas as pd
 
 from expectations.models import Catalog, Kind
 from tasks.contracts import Issue, Severity
-from tasks.normalize.columns import BoolArray, ObjArray, blank, map_unique, obj_array
+from tasks.normalize.columns import BoolArray, ObjArray, blank, map_unique, obj_array, pick
 from tasks.normalize.layout import Layout
 from tasks.normalize.periods import is_bare_month, parse_period
 from tasks.normalize.problems import ParseProblem, where
@@ -57,7 +57,7 @@ def resolve_targets(layout: Layout, cells: dict[str, ObjArray], h: Helpers, prob
         missing = blank(raw0)
         problems.add("target", missing, MISSING_TARGET, col0.header, raw0)
         problems.add("target", bad0, ids0, col0.header, raw0)
-        return np.where(bad0, None, ids0)
+        return pick(bad0, None, ids0)
     ids1, bad1 = resolved[1]
     raw1, col1 = cells["target1"], layout.targets[1]
     use0 = ~blank(raw0)
@@ -68,7 +68,7 @@ def resolve_targets(layout: Layout, cells: dict[str, ObjArray], h: Helpers, prob
     problems.add("target", conflict, ParseProblem(
         "target_conflict", f"与「{col0.header}」列的指标不一致，请核对是哪一个指标。",
         f"names a different target than column {col0.header}; check which target is meant."), col1.header, raw1)
-    ids = np.where(use0, np.where(bad0, None, ids0), np.where(bad1, None, ids1))
+    ids = pick(use0, pick(bad0, None, ids0), pick(bad1, None, ids1))
     ids[conflict] = None
     return ids
 
@@ -164,7 +164,7 @@ def resolve_values(ids: ObjArray, raw: ObjArray, headers: ObjArray, units_text: 
     milestone = np.asarray(milestone == True, dtype=bool)  # noqa: E712 — elementwise on an object array
     if milestone.any():
         done, done_bad = map_unique(raw[milestone], parse_milestone)
-        parsed[milestone] = np.where(blank(raw[milestone]), missing_problem(), done)
+        parsed[milestone] = pick(blank(raw[milestone]), missing_problem(), done)
         bad[milestone] = done_bad | blank(raw[milestone])
     problems.add("value", bad, parsed, headers, raw)
     values = obj_array([None] * len(raw))

@@ -74,8 +74,11 @@ def normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
                                              " (no header row names it)"))
     if not frames and not headerless:
         issues.append(Issue(Severity.CRITICAL, "empty_file", "文件中没有任何数据。", "The file holds no data."))
-    rows = [f for f in frames if len(f)]
-    frame = pd.concat(rows, ignore_index=True) if rows else empty_frame()
+    filled = [f for f in frames if len(f)]
+    if frames and not filled and not any(i.severity == Severity.CRITICAL for i in issues):
+        issues.append(Issue(Severity.WARNING, "no_rows", "文件有表头但没有任何数据行。",
+                            "The file has a header but no data rows."))
+    frame = pd.concat(filled, ignore_index=True) if filled else empty_frame()
     return frame, issues
 
 

@@ -78,6 +78,9 @@ class Header:
 def classify(text: str) -> tuple[str, str | None, str | None, bool] | None:
     """(role, implied basis, unit in brackets, is_id) for one header text, or None when not a known header."""
     folded = nfkc(text)
+    whole = match_key(folded)
+    if whole in _ALIASES and _ALIASES[whole] != "value":  # 县（市、区）: the brackets belong to the name
+        return _ALIASES[whole], None, None, whole in TARGET_ID_KEYS
     inside = _BRACKET.search(folded)
     unit = inside.group("inside").strip() or None if inside else None
     key = match_key(_BRACKET.sub("", folded))

@@ -84,17 +84,18 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
     """Map the header's columns to roles and settle defaults; append Issues; None when the sheet cannot be read."""
     _settle_ambiguous(sheet, header, counties, units)
     name = sheet.name
+    loc_zh, loc_en = where(name, None)
     titles = [" ".join(dict.fromkeys(c for c in row if c)) for row in sheet.rows[:header.first]]  # merged: once
     titles = [t for t in titles if t.strip()]
     if titles:
         issues.append(_issue(Severity.INFO, "title_rows", name,
-                             f"{where(name, None)[0]}跳过表头上方的{len(titles)}行标题：{' / '.join(titles)[:120]}",
-                             f"{where(name, None)[1]}: skipped {len(titles)} title row(s) above the header.",
+                             f"{loc_zh}跳过表头上方的{len(titles)}行标题：{' / '.join(titles)[:120]}",
+                             f"{loc_en}: skipped {len(titles)} title row(s) above the header.",
                              row=sheet.row_numbers[header.first]))
     for text in header.ignored:
         issues.append(_issue(Severity.INFO, "extra_column", name,
-                             f"{where(name, None)[0]}的「{text}」列不属于报送格式，已忽略。",
-                             f"{where(name, None)[1]}: column {text} is not part of the drop format; ignored.",
+                             f"{loc_zh}的「{text}」列不属于报送格式，已忽略。",
+                             f"{loc_en}: column {text} is not part of the drop format; ignored.",
                              column=text))
     ok = True
     columns: dict[str, Column] = {}
@@ -103,9 +104,9 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
         if len(found) > 1:
             ok = False
             issues.append(_issue(Severity.CRITICAL, "duplicate_column", name,
-                                 f"{where(name, None)[0]}有多个「{ROLE_ZH[role]}」列（{'、'.join(c.header for c in found)}），"
+                                 f"{loc_zh}有多个「{ROLE_ZH[role]}」列（{'、'.join(c.header for c in found)}），"
                                  "请只保留一个。",
-                                 f"{where(name, None)[1]} has several {role} columns "
+                                 f"{loc_en} has several {role} columns "
                                  f"({', '.join(c.header for c in found)}); keep one.", column=found[1].header))
         elif found:
             columns[role] = found[0]
@@ -113,18 +114,18 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
     if len([c for c in targets if c.is_id]) > 1 or len([c for c in targets if not c.is_id]) > 1:
         ok = False
         issues.append(_issue(Severity.CRITICAL, "duplicate_column", name,
-                             f"{where(name, None)[0]}有多个指标列（{'、'.join(c.header for c in targets)}），"
+                             f"{loc_zh}有多个指标列（{'、'.join(c.header for c in targets)}），"
                              "请只保留一个指标编码列和/或一个指标名称列。",
-                             f"{where(name, None)[1]} has several target columns; keep one id and/or one name column.",
+                             f"{loc_en} has several target columns; keep one id and/or one name column.",
                              column=targets[-1].header))
     values = header.role("value")
     bases = [c.basis for c in values]
     if len(set(bases)) != len(bases):
         ok = False
         issues.append(_issue(Severity.CRITICAL, "duplicate_column", name,
-                             f"{where(name, None)[0]}有多个完成值列（{'、'.join(c.header for c in values)}），"
+                             f"{loc_zh}有多个完成值列（{'、'.join(c.header for c in values)}），"
                              "无法确定取哪一列；请只保留一个，或分别标明“本月”“累计”。",
-                             f"{where(name, None)[1]} has several value columns "
+                             f"{loc_en} has several value columns "
                              f"({', '.join(c.header for c in values)}); keep one, or label them 本月 and 累计.",
                              column=values[-1].header))
     year, source = _year(sheet.name, titles, source_name, catalog)
@@ -135,8 +136,8 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
             period_default = year_month_in(text)
             if period_default:
                 issues.append(_issue(Severity.INFO, "default_period", name,
-                                     f"{where(name, None)[0]}没有月份列，按{label_zh}取报告期{period_default}。",
-                                     f"{where(name, None)[1]} has no period column; the period {period_default} "
+                                     f"{loc_zh}没有月份列，按{label_zh}取报告期{period_default}。",
+                                     f"{loc_en} has no period column; the period {period_default} "
                                      f"was taken from the {label_en}."))
                 break
         if period_default is None:
@@ -149,8 +150,8 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
         county_default = county_default or catalog.prefecture_code
         county_name = catalog.county(county_default).name_zh
         issues.append(_issue(Severity.INFO, "default_county", name,
-                             f"{where(name, None)[0]}没有县市列，各行按「{county_name}」处理。",
-                             f"{where(name, None)[1]} has no county column; rows are taken as {county_name}."))
+                             f"{loc_zh}没有县市列，各行按「{county_name}」处理。",
+                             f"{loc_en} has no county column; rows are taken as {county_name}."))
     if not ok:
         return None
     return Layout(targets, values, columns, period_default, county_default, year, source != ("", ""),

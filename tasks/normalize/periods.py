@@ -28,7 +28,8 @@ _YM_SEP = re.compile(r"^(?P<y>\d{4})\s*(?:[-/]|-?M)\s*(?P<m>\d{1,2})(?:\s*[-/]\s
 _DOT = re.compile(r"^(?P<y>\d{4})\.(?P<m>\d{1,2})(?:\.\d{1,2})?$")
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?:\d{2})?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
-_MONTH_ONLY = re.compile(r"^(?:(?:0?1|一)\s*[-~～至到]\s*)?(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3}|[正冬腊])\s*月份?$")
+_MONTH_ONLY = re.compile(
+    r"^(?:(?:0?1|一)\s*[-~～至到]\s*)?(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3}|[正冬腊])\s*月份?$")
 _EN = re.compile(r"^(?P<a>[a-z]+)\.?\s*,?\s*(?P<y>\d{4})$|^(?P<y2>\d{4})\s*[-/ ]?\s*(?P<b>[a-z]+)\.?$", re.I)
 YEAR_IN_TEXT = re.compile(r"(20\d{2})\s*年")
 YEAR_MONTH_IN_TEXT = re.compile(r"(20\d{2})\s*(?:年\s*(?:1\s*[-~～至到]\s*)?(\d{1,2})\s*月|[-/.](\d{1,2})(?!\d))")

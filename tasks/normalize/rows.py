@@ -42,13 +42,13 @@ def data_rows(sheet: str, rows: Sequence[Sequence[str | None]], numbers: np.ndar
     notes = np.zeros(len(rows), dtype=bool)
     in_notes = False
     for i in np.flatnonzero(value_blank):  # a note never carries a value; this keeps the Python loop short
-        first = _first_text(rows[i])
-        if first and (first.startswith(NOTE_PREFIXES) or (in_notes and _width(rows[i]) <= 1)):
+        first = _first_text(rows[int(i)])
+        if first and (first.startswith(NOTE_PREFIXES) or (in_notes and _width(rows[int(i)]) <= 1)):
             notes[i] = True
             in_notes = True
     other = np.zeros(len(rows), dtype=bool)
     for i in np.flatnonzero(role_blank & ~notes):
-        other[i] = _width(rows[i]) > 0
+        other[i] = _width(rows[int(i)]) > 0
     for mask, code, zh, en in (
         (total, "total_row", "合计/小计行", "total rows (合计/小计)"),
         (notes, "notes_row", "表尾的备注/填报人等说明行", "notes rows (备注/填报人 …)"),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.contracts import NORMALIZED_COLUMNS, Issue
-from tasks.normalize.columns import ObjArray, blank, column_of, map_unique, obj_array
+from tasks.normalize.columns import ObjArray, blank, column_of, map_unique, obj_array, pick
 from tasks.normalize.fields import (
     Helpers,
     report_flags,
@@ -58,7 +58,7 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
     cells = {key: column_of(data, c.index) for key, c in used.items()}
     target_any = cells["target0"]
     if len(layout.targets) > 1:
-        target_any = np.where(blank(target_any), cells["target1"], target_any)
+        target_any = pick(blank(target_any), cells["target1"], target_any)
     keep = data_rows(sheet.name, data, numbers, target_any, cells.get("county"),
                      [cells[f"value{i}"] for i in range(len(layout.values))], list(cells.values()), issues)
     numbers = numbers[keep]
@@ -78,23 +78,23 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
     if "basis" in layout.columns:
         explicit, bad_basis = map_unique(cells["basis"], parse_basis)
         problems.add("basis", bad_basis, explicit, layout.columns["basis"].header, cells["basis"])
-        explicit = np.where(bad_basis, None, explicit)
-        want = np.where(blank(explicit), want, explicit)
+        explicit = pick(bad_basis, None, explicit)
+        want = pick(blank(explicit), want, explicit)
     raw_value, value_header, implied, header_unit = _choose_values(layout, cells, want)
-    basis = np.where(blank(implied), want, implied)
+    basis = pick(blank(implied), want, implied)
     if explicit is not None:
         conflict = ~blank(explicit) & ~blank(implied) & (explicit != implied)
         problems.add("basis", conflict, _BASIS_CONFLICT, layout.columns["basis"].header, cells["basis"])
     unit_text = header_unit
     if "unit" in cells:
-        unit_text = np.where(blank(cells["unit"]), header_unit, cells["unit"])
+        unit_text = pick(blank(cells["unit"]), header_unit, cells["unit"])
     values = resolve_values(ids, raw_value, value_header, unit_text, h, problems)
 
     status = obj_array(["provisional"] * n)
     if "status" in layout.columns:
         parsed, bad_status = map_unique(cells["status"], parse_status)
         problems.add("status", bad_status, parsed, layout.columns["status"].header, cells["status"])
-        status = np.where(blank(parsed) | bad_status, "provisional", parsed)
+        status = pick(blank(parsed) | bad_status, "provisional", parsed)
     note = obj_array([None] * n)
     if "note" in layout.columns:  # stored literally: the cell as written, not stripped
         index = layout.columns["note"].index

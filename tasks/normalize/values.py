@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 
 from tasks.normalize.problems import ParseProblem, nfkc
+from tasks.read.cells import EXCEL_ERRORS
 
 MISSING_MARKERS = frozenset({"", "-", "--", "---", "—", "——", "–", "/", "\\", "无", "暂无", "na", "n/a", "n.a.",
                              "nan", "null", "none", "#n/a", "…", "...", "空"})
@@ -67,6 +68,9 @@ def parse_value(text: str) -> ParsedValue:
     if is_missing(text):
         raise missing_problem()
     folded = nfkc(text)
+    if folded.upper() in EXCEL_ERRORS:  # an Excel error exported to CSV as text
+        raise ParseProblem("error_cell", "是Excel错误值，请修正公式或直接填写数值。",
+                           "is an Excel error value; fix the formula or type the value.")
     m = _NUMBER.match(folded)
     if m is None or (m.group("int") is None and m.group("frac") is None):
         raise bad_value_problem()

@@ -66,7 +66,7 @@ def read_xlsx(path: Path, budget: Budget) -> list[RawSheet]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about data validation and styles it drops
-            wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
+            wb = openpyxl.load_workbook(path, read_only=False, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged package
         raise ReadError([critical("bad_file", "Excel文件无法打开（已损坏或格式不对），请用Excel重新保存。",
                                   f"The Excel file cannot be opened ({exc}); re-save it from Excel.")]) from exc
@@ -127,8 +127,14 @@ def _xls_text(book: xlrd.book.Book, cell: xlrd.sheet.Cell) -> tuple[Cell, bool]:
 
 def read_xls(path: Path, budget: Budget) -> list[RawSheet]:
     """Read every visible sheet of a legacy .xls drop (BIFF stores cached formula results, so none are missing)."""
+    notes = []
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+        try:
+            book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+        except NotImplementedError:  # some BIFF versions have no formatting records: no merges or formats then
+            book = xlrd.open_workbook(str(path), formatting_info=False, on_demand=True)
+            notes.append(info("no_formatting", "该xls文件不含格式信息：合并单元格和百分比格式无法识别。",
+                              "This .xls file carries no formatting: merged cells and percent formats are not seen."))
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors … for damaged files
         raise ReadError([critical("bad_file", "xls文件无法打开（已损坏或格式不对），请用Excel另存为.xlsx。",
                                   f"The .xls file cannot be opened ({exc}); re-save it from Excel as .xlsx.")]) from exc
@@ -159,4 +165,6 @@ def read_xls(path: Path, budget: Budget) -> list[RawSheet]:
             book.unload_sheet(index)
     finally:
         book.release_resources()
+    if sheets:
+        sheets[0].notes[:0] = notes
     return sheets

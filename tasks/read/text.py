@@ -60,6 +60,9 @@ def detect_encoding(path: Path) -> tuple[str, str]:
                 raise _bad_encoding(f"文件以{label}标记开头，但内容不是{label}", f"it starts with a {label} "
                                     f"byte-order mark but is not valid {label}")
             return codec, label
+    if b"\x00" in head:  # UTF-16 without a byte-order mark (or a binary file): "valid" UTF-8 full of NULs
+        raise _bad_encoding("含有空字节，可能是没有BOM的UTF-16或二进制文件", "it holds NUL bytes: UTF-16 without a "
+                            "byte-order mark, or not text at all")
     if _decodes(path, "utf-8"):
         return "utf-8", "UTF-8"
     if not _decodes(path, "gb18030"):
@@ -108,16 +111,13 @@ def read_csv(path: Path, limits: ReadLimits, budget: Budget) -> list[RawSheet]:
                     raw.pop()
                 if len(raw) > max_columns:
                     budget.check_width(len(raw), number)
+                if number > max_rows:  # stop at the limit: the rest of the file is never read
+                    budget.rows = max_rows
+                    budget.add_row(0, number)
                 rows.append([c or None for c in raw])
                 numbers.append(number)
                 if number % 10_000 == 0:
-                    if number > max_rows:
-                        budget.rows = max_rows
-                        budget.add_row(0, number)
                     budget.check_time()
-            if number > max_rows:
-                budget.rows = max_rows
-                budget.add_row(0, number)
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 budget.check_cell("x" * (limits.max_cell_chars + 1), number + 1, 0)

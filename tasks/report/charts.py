@@ -168,7 +168,7 @@ def heatmap_svg(rows: Sequence[str], columns: Sequence[str],
 
 @dataclass(frozen=True)
 class Allowance:
-    """One county's bad-air-day allowance: days used so far, days allowed this year, share of the year gone."""
+    """One county's bad-air-day allowance: days used, days allowed this year, share of the year gone."""
 
     county: str
     used: float

@@ -49,7 +49,10 @@ def scorecard_rows(card: pd.DataFrame, catalog: Catalog) -> list[dict[str, Any]]
             "schedule_zh": CLASS_LABELS[schedule][0],
             "period": fmt.text(record.get("period")),
             "county": fmt.county_name(record.get("county_code"), catalog),
-            "value": fmt.quantity(record.get("value"), target, catalog),
+            "value": _value_text(record.get("value"), target, catalog),
+            "worst_county": "" if fmt.is_missing(record.get("county_code"))
+            or str(record.get("county_code")) == catalog.prefecture_code
+            else fmt.county_name(record.get("county_code"), catalog),
             "target": fmt.target_text(target, record.get("target_value"), catalog),
             "completion": fmt.pct(record.get("completion_pct")),
             "expected": fmt.pct(record.get("expected_pct")),
@@ -60,6 +63,13 @@ def scorecard_rows(card: pd.DataFrame, catalog: Catalog) -> list[dict[str, Any]]
             "detail": "" if fmt.is_missing(record.get("detail_zh")) else str(record.get("detail_zh")),
         })
     return rows
+
+
+def _value_text(value: Any, target: Target, catalog: Catalog) -> str:
+    """The latest value as read: a milestone's 1/0 is 已完成/未完成, anything else a quantity in the plan's unit."""
+    if target.kind == Kind.MILESTONE and not fmt.is_missing(value):
+        return "已完成" if fmt.to_decimal(value) == 1 else "未完成"
+    return fmt.quantity(value, target, catalog)
 
 
 def _projection_range(record: dict[str, Any], target: Target, catalog: Catalog) -> str:
@@ -177,5 +187,5 @@ def burndown(data: ReportData, catalog: Catalog) -> Any:
 
 def count_rows(table: pd.DataFrame, names: dict[str, str], links: dict[str, str]) -> list[dict[str, Any]]:
     """Rows of a 超序时/达序时/欠序时 count table with display names and optional links."""
-    return [{"key": key, "name": names.get(key, key), "link": links.get(key), **{k: int(v) for k, v in row.items()}}
-            for key, row in table.iterrows()]
+    return [{"key": key, "name": names.get(key, key), "link": links.get(key),
+             **{k: int(v) for k, v in row.items()}} for key, row in table.iterrows()]

@@ -45,7 +45,8 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "resolved_at", "message_zh",
 )
 LEDGER_COLUMNS: tuple[str, ...] = (
-    "sha256", "department", "relative_name", "outcome", "first_seen", "rows", "receipt_path", "quarantine_path",
+    "sha256", "department", "relative_name", "outcome", "first_seen", "rows", "receipt_path",
+    "quarantine_path",
 )
 CHECK_COLUMNS: tuple[str, ...] = (
     "sha256", "rule", "severity", "sheet", "row", "column", "value", "message_zh", "message_en",
@@ -75,8 +76,9 @@ class ReportData:
     """Everything one report shows, as of one date.
 
     `schedule_band_points` is X in the 超序时/达序时/欠序时 rule: a cumulative target whose gap to the
-    time-proportional schedule is ≥ +X points is ahead (超序时), below −X behind (欠序时), otherwise on schedule
-    (达序时). The CLI sets it to the yellow-light threshold, so 欠序时 coincides with a yellow or red light.
+    time-proportional schedule is ≥ +X points is ahead (超序时), below −X behind (欠序时), otherwise on
+    schedule (达序时). The CLI sets it to the yellow-light threshold, so 欠序时 coincides with a yellow or
+    red light.
     `ledger.file_path` (optional) links the drop file itself.
     """
 
@@ -103,15 +105,16 @@ class ReportData:
             raise ValueError("schedule_band_points must be ≥ 0 (percentage points)")
 
 
-def report_data_from_warehouse(engine: Engine, catalog: Catalog, as_of: dt.date, *, data_dir: Path | None = None,
-                               report_dir: Path | None = None,
+def report_data_from_warehouse(engine: Engine, catalog: Catalog, as_of: dt.date, *,
+                               data_dir: Path | None = None, report_dir: Path | None = None,
                                band_points: float = DEFAULT_BAND_POINTS) -> ReportData:
     """The report's data as the warehouse knew it at the end of `as_of` (see tasks.report.warehouse).
 
     With `data_dir` (the folder holding raw/ and quarantine/) and `report_dir` (where the report is written),
     receipts, quarantined copies and drop files are linked relative to the report.
     """
-    from tasks.report.warehouse import load_report_data  # the warehouse models load only when a report needs them
+    # Imported here: the warehouse models load only when a report needs them.
+    from tasks.report.warehouse import load_report_data
 
     return load_report_data(engine, catalog, as_of, data_dir=data_dir, report_dir=report_dir,
                             band_points=band_points)

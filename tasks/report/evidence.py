@@ -25,9 +25,10 @@ OUTCOME_ZH = {
     "ignore": "已忽略",
 }
 PROBLEM_OUTCOMES = ("quarantine", "load-with-warnings")
+PLAN_TIMEZONE = "Asia/Shanghai"
 CLASS_ZH = {
-    "data_quality": "数据质量", "delivery_lag": "逾期未报", "progress_lag": "进度滞后", "target_miss": "未达目标",
-    "anomaly": "数据异常",
+    "data_quality": "数据质量", "delivery_lag": "逾期未报", "progress_lag": "进度滞后",
+    "target_miss": "未达目标", "anomaly": "数据异常",
 }
 KIND_ZH = {"progress": "进度滞后", "missing": "逾期未报", "delivery": "逾期未报", "anomaly": "数据异常",
            "quarantine": "文件隔离", "target": "未达目标", "budget": "余量告急", "milestone": "节点逾期"}
@@ -55,11 +56,21 @@ def drop_anchor(sha256: Any) -> str:
     return "drop-" + re.sub(r"[^0-9a-f]", "", str(sha256).lower())[:16]
 
 
+def local_times(values: pd.Series) -> pd.Series:
+    """Timestamps as naive plan-local times: aware ones converted to Asia/Shanghai, naive ones taken as local."""
+    def one(value: Any) -> Any:
+        if fmt.is_missing(value):
+            return pd.NaT
+        stamp = pd.Timestamp(value)
+        return stamp.tz_convert(PLAN_TIMEZONE).tz_localize(None) if stamp.tzinfo is not None else stamp
+
+    return pd.to_datetime(values.astype(object).map(one), errors="coerce")
+
+
 def open_alerts(alerts: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Alerts open on the report date: opened by then and not resolved by then, most severe first."""
+    """Alerts open at the end of the report date (plan time): opened by then, not resolved by then."""
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    opened = pd.to_datetime(alerts["opened_at"], errors="coerce", utc=True).dt.tz_localize(None)
-    resolved = pd.to_datetime(alerts["resolved_at"], errors="coerce", utc=True).dt.tz_localize(None)
+    opened, resolved = local_times(alerts["opened_at"]), local_times(alerts["resolved_at"])
     is_open = (opened.isna() | (opened < end)) & (resolved.isna() | (resolved >= end))
     chosen = alerts[is_open.to_numpy()]
     rank = chosen["severity"].astype(str).str.lower().map(SEVERITY_ORDER).fillna(9)
@@ -95,9 +106,11 @@ def _target_list(value: Any, catalog: Catalog) -> str:
 
 
 def lag_rows(lag: pd.DataFrame, catalog: Catalog) -> list[dict[str, Any]]:
-    """Departments whose monthly data is overdue, longest run of misses first."""
+    """One row per overdue department: its latest missing period, longest run of misses first."""
     misses = pd.to_numeric(lag["consecutive_misses"], errors="coerce").fillna(0).astype(int)
-    ordered = lag.assign(_misses=misses).sort_values(["_misses", "department"], ascending=[False, True])
+    latest = lag.assign(_misses=misses, _period=lag["period"].astype(str)).sort_values("_period")
+    latest = latest.drop_duplicates("department", keep="last")
+    ordered = latest.sort_values(["_misses", "department"], ascending=[False, True])
     return [{
         "department": fmt.department_name(r["department"], catalog),
         "slug": fmt.text(r["department"]),
@@ -119,7 +132,7 @@ def _check_summary(checks: pd.DataFrame) -> pd.DataFrame:
 
 def drop_rows(ledger: pd.DataFrame, checks: pd.DataFrame, prefix: str, catalog: Catalog,
               only_problems: bool) -> list[dict[str, Any]]:
-    """Drops (newest first) with outcome, check counts and evidence links; optionally only the problem ones."""
+    """Drops (newest first) with outcome, check counts and evidence links; optionally only problem ones."""
     chosen = ledger[ledger["outcome"].astype(str).isin(PROBLEM_OUTCOMES)] if only_problems else ledger
     summary = _check_summary(checks)
     messages = checks.assign(_rank=checks["severity"].astype(str).str.lower().map(SEVERITY_ORDER).fillna(9))

@@ -1,7 +1,7 @@
 """How numbers, units and names are written in the report (Chinese conventions, exact decimals).
 
-Values arrive in the target's canonical unit (persons, yuan, percent…); the report writes them back in the unit
-the plan uses (万人, 亿元, %) by dividing by the unit's exact factor, so 13900 persons reads 1.39万人.
+Values arrive in the target's canonical unit (persons, yuan, percent…); the report writes them back in the
+unit the plan uses (万人, 亿元, %) by dividing by the unit's exact factor, so 13900 persons reads 1.39万人.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def is_missing(value: Any) -> bool:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """A Decimal from a Decimal, int, float or numeric string (floats via their shortest repr); None if missing."""
+    """A Decimal from a Decimal, int, float or numeric string (floats via their shortest repr), or None."""
     if is_missing(value):
         return None
     if isinstance(value, Decimal):

@@ -39,6 +39,7 @@ def print_pdf(index_html: Path, pdf: Path, browser: str | None = None, timeout: 
                 index_html.resolve().as_uri()]
         done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"Chromium 生成PDF失败 / Chromium could not print the PDF (exit {done.returncode}): "
+        raise RuntimeError(f"Chromium 生成PDF失败 / Chromium could not print the PDF "
+                           f"(exit {done.returncode}): "
                            f"{done.stderr.strip()[-400:]}")
     return pdf

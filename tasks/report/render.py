@@ -81,19 +81,22 @@ class _Prepared:
                    context.trajectory_charts(data, catalog, card), context.burndown(data, catalog))
 
 
-def _department_scope(data: ReportData, targets: list[Target], department: str | None) -> dict[str, pd.DataFrame]:
+def _department_scope(data: ReportData, targets: list[Target],
+                      department: str | None) -> dict[str, pd.DataFrame]:
     """The frames a bulletin shows, cut to one department (its targets, alerts, lag and files) when asked."""
     if department is None:
         return {"alerts": data.alerts, "ledger": data.ledger, "checks": data.checks, "lag": data.lag}
     ids = {t.id for t in targets}
-    alerts = data.alerts[data.alerts["department"].astype(str).eq(department) | data.alerts["target_id"].isin(ids)]
+    mine = data.alerts["department"].astype(str).eq(department) | data.alerts["target_id"].isin(ids)
+    alerts = data.alerts[mine]
     ledger = data.ledger[data.ledger["department"].astype(str).eq(department)]
     checks = data.checks[data.checks["sha256"].isin(set(ledger["sha256"]))]
     lag = data.lag[data.lag["department"].astype(str).eq(department)]
     return {"alerts": alerts, "ledger": ledger, "checks": checks, "lag": lag}
 
 
-def _page_context(prep: _Prepared, department: str | None, prefix: str, department_links: bool) -> dict[str, Any]:
+def _page_context(prep: _Prepared, department: str | None, prefix: str,
+                  department_links: bool) -> dict[str, Any]:
     data, catalog = prep.data, prep.catalog
     targets = report_targets(catalog, department)
     ids = {t.id for t in targets}
@@ -133,8 +136,9 @@ def _page_context(prep: _Prepared, department: str | None, prefix: str, departme
 
 
 def _has_air(targets: list[Target], data: ReportData) -> bool:
-    """Whether a department page shows the air allowance: it leads a budget target or a reported 优良 ratio."""
-    return any(t.kind.value == "budget" or "优良" in t.name_zh for t in targets) and data.air_budget is not None
+    """Whether a department page shows the air allowance: it leads a budget target or the 优良 ratio."""
+    air = any(t.kind.value == "budget" or "优良" in t.name_zh for t in targets)
+    return air and data.air_budget is not None
 
 
 def _checks_context(data: ReportData, catalog: Catalog, department: str | None) -> dict[str, Any]:
@@ -157,7 +161,8 @@ def render_report(data: ReportData, catalog: Catalog, out_dir: Path, department:
         try:
             catalog.department(department)
         except KeyError as exc:
-            raise ValueError(f"未知部门 unknown department {department!r}: not in the catalog's departments") from exc
+            raise ValueError(f"未知部门 unknown department {department!r}: "
+                             "not in the catalog's departments") from exc
     out_dir = Path(out_dir)
     env = environment()
     page = env.get_template("report.html")

@@ -3,7 +3,8 @@
 `sample_report_data(catalog, as_of)` works with any catalog (the real one or `demo_catalog()`): cumulative
 targets get paces that put them ahead, on schedule, yellow and red; level targets meet or miss; the budget
 target gets an air-days allowance per county; there is an open progress alert, an anomaly alert, a resolved
-alert (not shown), a quarantined file with located checks, a file loaded with warnings and a lagging department.
+alert (not shown), a quarantined file with located checks, a file loaded with warnings and a lagging
+department.
 Links assume the report is written to data/reports/<as_of>/ (so ../../raw/<dept>/_receipts/… is the receipt).
 """
 
@@ -21,7 +22,7 @@ from tasks.report.data import DEFAULT_BAND_POINTS, ReportData
 from tasks.report.sample_evidence import evidence_frames
 
 PACES = (Decimal("1.4"), Decimal("1.0"), Decimal("0.72"), Decimal("0.35"), Decimal("1.05"), Decimal("0.9"))
-COUNTY_PACE = (Decimal("1.1"), Decimal("1.0"), Decimal("0.55"), Decimal("1.2"), Decimal("0.95"), Decimal("0.8"))
+COUNTY_PACE = tuple(Decimal(p) for p in ("1.1", "1.0", "0.55", "1.2", "0.95", "0.8"))
 LEVEL_MISS = (Decimal("0.92"), Decimal("1.12"), Decimal("0.97"))  # × target: meets, misses, meets
 YELLOW, RED = Decimal(10), Decimal(30)
 ONE = Decimal("0.1")
@@ -35,7 +36,7 @@ def latest_period(as_of: dt.date, year: int) -> tuple[str, int]:
 
 
 def light_for_gap(gap: Decimal) -> str:
-    """Yinchuan-style lights on the gap to schedule (defaults of Settings: yellow > 10, red > 30 points behind)."""
+    """Yinchuan-style lights on the gap to schedule (Settings defaults: yellow > 10, red > 30 behind)."""
     if gap < -RED:
         return "red"
     if gap < -YELLOW:
@@ -55,12 +56,13 @@ def _status(target: Target, county: str, period: str, as_of: dt.date, **values: 
 
 def _ytd(goal: Decimal, pace: Decimal, month: int) -> Decimal:
     # Spring starts slow, so the cumulative line bends the way real drops do.
-    return (goal * pace * month / 12 * (Decimal("0.9") + Decimal(month) / 60)).quantize(Decimal(1), ROUND_HALF_UP)
+    value = goal * pace * month / 12 * (Decimal("0.9") + Decimal(month) / 60)
+    return value.quantize(Decimal(1), ROUND_HALF_UP)
 
 
 def _cumulative(target: Target, index: int, codes: list[str], pref: str, month: int, period: str,
                 as_of: dt.date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Year-to-date history and status per county (summed into the prefecture), or for the prefecture alone."""
+    """Year-to-date history and status per county (summed into the prefecture), or the prefecture alone."""
     goal = target.value or Decimal(0)
     pace = PACES[index % len(PACES)]
     expected = (Decimal(100) * month / 12).quantize(ONE)
@@ -74,12 +76,13 @@ def _cumulative(target: Target, index: int, codes: list[str], pref: str, month: 
     for code, share, county_pace in parts:
         history += [{"target_id": target.id, "county_code": code, "period": f"{year}-{m:02d}",
                      "value": _ytd(share, county_pace, m)} for m in range(1, month + 1)]
-        status.append(_progress_row(target, code, share, _ytd(share, county_pace, month), expected, month, period,
-                                    as_of))
+        latest = _ytd(share, county_pace, month)
+        status.append(_progress_row(target, code, share, latest, expected, month, period, as_of))
     for m in range(1, month + 1):
         total = (sum((_ytd(share, p, m) for _, share, p in parts), Decimal(0)) if parts
                  else _ytd(goal, pace * Decimal("0.93"), m))
-        history.append({"target_id": target.id, "county_code": pref, "period": f"{year}-{m:02d}", "value": total})
+        history.append({"target_id": target.id, "county_code": pref, "period": f"{year}-{m:02d}",
+                        "value": total})
     status.append(_progress_row(target, pref, goal, history[-1]["value"], expected, month, period, as_of))
     return history, status
 
@@ -178,7 +181,8 @@ def _air_target(catalog: Catalog) -> Target | None:
     """The good-air-days target whose allowance the burn-down shows: a budget target, else the 优良 ratio."""
     budgets = [t for t in catalog.targets if t.kind == Kind.BUDGET]
     named = [t for t in catalog.targets if "优良" in t.name_zh and t.unit == "percent"]
-    return (budgets or named or [None])[0]
+    chosen = budgets or named
+    return chosen[0] if chosen else None
 
 
 def _sha(name: str) -> str:

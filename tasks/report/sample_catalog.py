@@ -33,14 +33,20 @@ _DEPARTMENTS = [
     ("data_team", "州民生数据组", "Livelihood data team"),
 ]
 _UNITS = [
-    ("人", "person", 1), ("万人", "person", 10000), ("人次", "person_time", 1), ("万人次", "person_time", 10000),
-    ("个", "item", 1), ("户", "household", 1), ("%", "percent", 1), ("‰", "permille", 1), ("/10万", "per_100k", 1),
+    ("人", "person", 1), ("万人", "person", 10000), ("人次", "person_time", 1),
+    ("万人次", "person_time", 10000), ("个", "item", 1), ("户", "household", 1), ("%", "percent", 1),
+    ("‰", "permille", 1), ("/10万", "per_100k", 1),
 ]
 _CANONICAL = [
     ("person", "人", "persons", "persons"), ("person_time", "人次", "person-times", "person_times"),
-    ("item", "个", "items", "count"), ("household", "户", "households", "households"), ("percent", "百分比", "percent", "ratio"),
+    ("item", "个", "items", "count"), ("household", "户", "households", "households"),
+    ("percent", "百分比", "percent", "ratio"),
     ("permille", "千分比", "per mille", "ratio"), ("per_100k", "十万分比", "per 100,000", "ratio"),
 ]
+
+_PROGRAM_NAMES = {"income": "城乡居民增收工程", "housing": "安居工程", "employment": "就业创业促进工程",
+                  "health": "健康楚雄建设工程", "ecology": "生态文明示范工程",
+                  "education": "教育体育质量提升工程"}
 
 
 def _target(tid: str, name_zh: str, name_en: str, ref: str, lead: str, unit_written: str, unit: str,
@@ -60,24 +66,29 @@ _TARGETS = [
     _target("income.rural_labour_transfer", "新增农村劳动力转移就业", "New rural labour transfer employment",
             "一(一)1(2)②", "hrss", "万人", "person", ">=", "50000", "higher_is_better", "cumulative",
             scope="counties", additive=True, bounds={"min": "0"}),
-    _target("housing.old_community_renovation", "改造城镇老旧小区", "Old urban residential communities renovated",
-            "一(二)3", "housing", "个", "item", ">=", "300", "higher_is_better", "cumulative", scope="counties",
-            additive=True, bounds={"min": "0"}, responsible_units=["hrss"]),
+    _target("housing.old_community_renovation", "改造城镇老旧小区",
+            "Old urban residential communities renovated", "一(二)3", "housing", "个", "item", ">=", "300",
+            "higher_is_better", "cumulative", scope="counties", additive=True, bounds={"min": "0"},
+            responsible_units=["hrss"]),
     _target("employment.urban_unemployment_rate", "城镇调查失业率", "Surveyed urban unemployment rate",
             "一(一)3", "hrss", "%", "percent", "<=", "5.5", "lower_is_better", "level",
             bounds={"min": "0", "max": "100"}),
     _target("health.maternal_mortality", "孕产妇死亡率", "Maternal mortality ratio", "一(一)5(1)", "health",
-            "/10万", "per_100k", "<=", "16", "lower_is_better", "level", bounds={"min": "0", "max": "100000"}),
+            "/10万", "per_100k", "<=", "16", "lower_is_better", "level",
+            bounds={"min": "0", "max": "100000"}),
     _target("health.infant_mortality", "婴儿死亡率", "Infant mortality rate", "一(一)5(1)", "health", "‰",
             "permille", "<=", "5", "lower_is_better", "level", bounds={"min": "0", "max": "1000"}),
-    _target("ecology.good_air_days_ratio", "县城环境空气质量优良天数比率", "Share of good air-quality days in county towns",
+    _target("ecology.good_air_days_ratio", "县城环境空气质量优良天数比率",
+            "Share of good air-quality days in county towns",
             "一(一)6(1)", "ecology_env", "%", "percent", ">=", "97.2", "higher_is_better", "budget",
             scope="counties", bounds={"min": "0", "max": "100"}),
-    _target("housing.rural_dilapidated_houses", "农村危房改造", "Rural dilapidated houses renovated", "一(二)4",
+    _target("housing.rural_dilapidated_houses", "农村危房改造", "Rural dilapidated houses renovated",
+            "一(二)4",
             "housing", "户", "household", ">=", "1200", "higher_is_better", "cumulative", scope="counties",
             additive=True, bounds={"min": "0"}),
     _target("education.preschool_coverage", "学前教育资源全覆盖", "Pre-school provision in every township",
-            "一(一)2(1)", "education", "个", "item", "done", None, "done_is_better", "milestone", deadline="2021-12-31"),
+            "一(一)2(1)", "education", "个", "item", "done", None, "done_is_better", "milestone",
+            deadline="2021-12-31"),
 ]
 
 
@@ -90,14 +101,13 @@ def demo_catalog() -> Catalog:
         "plan_en": "Chuxiong Prefecture 2021 work plan for 8 livelihood projects and 10 practical actions",
         "year": 2021,
         "prefecture_code": "532300",
-        "programs": [{"id": p, "name_zh": {"income": "城乡居民增收工程", "housing": "安居工程",
-                                             "employment": "就业创业促进工程", "health": "健康楚雄建设工程",
-                                             "ecology": "生态文明示范工程", "education": "教育体育质量提升工程"}[p],
-                      "name_en": p, "ref": "一", "group": "projects"} for p in programs],
+        "programs": [{"id": p, "name_zh": _PROGRAM_NAMES[p], "name_en": p, "ref": "一", "group": "projects"}
+                     for p in programs],
         "departments": [{"slug": s, "name_zh": zh, "name_en": en} for s, zh, en in _DEPARTMENTS],
         "counties": [{"code": c, "name_zh": zh, "name_en": en, "kind": k, "aliases": a}
                      for c, zh, en, k, a in _COUNTIES],
-        "canonical_units": [{"id": i, "name_zh": zh, "name_en": en, "dimension": d} for i, zh, en, d in _CANONICAL],
+        "canonical_units": [{"id": i, "name_zh": zh, "name_en": en, "dimension": d}
+                            for i, zh, en, d in _CANONICAL],
         "units": units,
         "calendar": {"year": 2021, "supervision_office": "supervision_office", "data_team": "data_team",
                      "first_period": "2021-01"},

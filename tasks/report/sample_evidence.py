@@ -1,8 +1,8 @@
 """The evidence side of the demo month: alerts, the drop ledger, checks and a lagging department.
 
 The story: the department of the unreported target dropped a file that was quarantined (an unknown county and
-a value that is not a number), so it is also late and its delivery-lag alert is escalated; another department's
-file loaded with a warning; the red target has an open progress alert.
+a value that is not a number), so it is also late and its delivery-lag alert is escalated; another
+department's file loaded with a warning; the red target has an open progress alert.
 """
 
 from __future__ import annotations
@@ -32,16 +32,16 @@ def _ledger_row(dept: str, name: str, outcome: str, rows: int, seen: pd.Timestam
                 sha: Callable[[str], str]) -> dict[str, Any]:
     digest = sha(f"{dept}/{name}")
     quarantined = outcome == "quarantine"
-    return {"sha256": digest, "department": dept, "relative_name": name, "outcome": outcome, "first_seen": seen,
-            "rows": rows, "receipt_path": f"../../raw/{dept}/_receipts/{name}.md",
+    return {"sha256": digest, "department": dept, "relative_name": name, "outcome": outcome,
+            "first_seen": seen, "rows": rows, "receipt_path": f"../../raw/{dept}/_receipts/{name}.md",
             "quarantine_path": f"../../quarantine/{digest}_{name}" if quarantined else None,
             "file_path": None if quarantined else f"../../raw/{dept}/{name}"}
 
 
 def _check(sha256: str, rule: str, severity: str, row: int | None, column: str | None, value: str | None,
            zh: str, en: str) -> dict[str, Any]:
-    return {"sha256": sha256, "rule": rule, "severity": severity, "sheet": "填报", "row": row, "column": column,
-            "value": value, "message_zh": zh, "message_en": en}
+    return {"sha256": sha256, "rule": rule, "severity": severity, "sheet": "填报", "row": row,
+            "column": column, "value": value, "message_zh": zh, "message_en": en}
 
 
 def evidence_frames(catalog: Catalog, as_of: dt.date, period: str, status: pd.DataFrame, red_target: Target,
@@ -65,12 +65,13 @@ def evidence_frames(catalog: Catalog, as_of: dt.date, period: str, status: pd.Da
                "header found on row 2; the title row was skipped"),
         _check(bad_sha, "unknown_county", "critical", 5, "县市", "东华县",
                "县市“东华县”不在楚雄州县市名录中：请填写10县市名称或代码，全州数据填“全州”",
-               "county 东华县 is unknown: write one of the 10 counties (name or code), or 全州 for the prefecture"),
+               "county 东华县 is unknown: write one of the 10 counties (name or code), or 全州"),
         _check(bad_sha, "bad_value", "critical", 7, "数值", "约5",
                "数值“约5”不是数字：请只填写数字（可带单位，如1.39万人）",
                "value 约5 is not a number: write a number, optionally with its unit (1.39万人)"),
     ])
-    red_row = status[(status["target_id"] == red_target.id) & (status["county_code"] == catalog.prefecture_code)]
+    is_red = (status["target_id"] == red_target.id) & (status["county_code"] == catalog.prefecture_code)
+    red_row = status[is_red]
     gap = red_row["gap_points"].iloc[0] if not red_row.empty else None
     gap_text = f"，低于序时进度{abs(gap)}个百分点" if gap is not None and not pd.isna(gap) else "，未达到目标"
     anomaly_target = next((t for t in catalog.targets if t.kind.value == "cumulative"), red_target)
@@ -84,8 +85,8 @@ def evidence_frames(catalog: Catalog, as_of: dt.date, period: str, status: pd.Da
                f"{anomaly_target.name_zh}本月增量为前三个月平均增量的4.8倍，请核实"),
         _alert("A-1003", "delivery_lag", "missing_delivery", "critical", None, lag_dept, None, period,
                _when(as_of, 2, 9), None, f"连续2个月未按时报送{period}月数据，已升级提醒"),
-        _alert("A-1004", "data_quality", "quarantine", "critical", None, lag_dept, None, period, _when(as_of, 3, 10),
-               None, f"文件“{period}月报（初稿）.xlsx”有2处严重问题，已隔离，未入库"),
+        _alert("A-1004", "data_quality", "quarantine", "critical", None, lag_dept, None, period,
+               _when(as_of, 3, 10), None, f"文件“{period}月报（初稿）.xlsx”有2处严重问题，已隔离，未入库"),
         _alert("A-0990", "progress_lag", "progress_lag", "warning", anomaly_target.id,
                anomaly_target.lead_department, catalog.prefecture_code, period, _when(as_of, 40, 9),
                _when(as_of, 8, 9), "上月进度滞后，本月已恢复"),

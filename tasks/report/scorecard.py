@@ -2,8 +2,8 @@
 
 Schedule class of one status row (X = `schedule_band_points`, by default the yellow-light threshold):
 
-- a target with a time-proportional gap (cumulative targets): 超序时 ahead if gap ≥ +X points, 欠序时 behind if
-  gap < −X, else 达序时 on schedule;
+- a target with a time-proportional gap (cumulative targets): 超序时 ahead if gap ≥ +X points, 欠序时
+  behind if gap < −X, else 达序时 on schedule;
 - a target without one (levels, budgets, milestones): green → 达序时, yellow/red → 欠序时;
 - no value at all (grey light, no gap) → 无数据.
 
@@ -73,7 +73,7 @@ def with_classes(status: pd.DataFrame, band_points: float) -> pd.DataFrame:
 
 
 def headline_rows(status: pd.DataFrame, prefecture_code: str) -> pd.DataFrame:
-    """One row per target: its prefecture row, else its worst county row (reddest light, largest gap behind)."""
+    """One row per target: its prefecture row, else its worst county row (reddest light, most behind)."""
     if status.empty:
         return status.copy()
     ranked = status.assign(_is_pref=status["county_code"].astype(str).eq(prefecture_code))

@@ -35,7 +35,8 @@ from tasks.report.data import (
 from warehouse.models import DropLedger, FactAlert, FactCheck, FactObservation, FactTargetStatus
 from warehouse.queries import as_of_cutoff, observations_as_of
 
-OUTCOME_OF_STATUS = {"loaded": "load", "quarantined": "quarantine", "ignored": "ignore", "duplicate": "ignore"}
+OUTCOME_OF_STATUS = {"loaded": "load", "quarantined": "quarantine", "ignored": "ignore",
+                     "duplicate": "ignore"}
 
 
 def _rows(engine: Engine, query: Any) -> pd.DataFrame:
@@ -50,7 +51,8 @@ def status_frame(engine: Engine, as_of: dt.date) -> pd.DataFrame:
     latest = (select(s.c.target_id, s.c.county_code, func.max(s.c.as_of).label("latest"))
               .where(s.c.as_of <= as_of).group_by(s.c.target_id, s.c.county_code).subquery())
     query = select(s).join(latest, and_(s.c.target_id == latest.c.target_id,
-                                        s.c.county_code == latest.c.county_code, s.c.as_of == latest.c.latest))
+                                        s.c.county_code == latest.c.county_code,
+                                        s.c.as_of == latest.c.latest))
     frame = _rows(engine, query)
     frame = frame.sort_values("period").drop_duplicates(["target_id", "county_code"], keep="last")
     frame = frame.rename(columns={"target": "target_value"})
@@ -89,8 +91,8 @@ def alerts_frame(engine: Engine, as_of: dt.date) -> pd.DataFrame:
     """Alerts opened by the end of `as_of` and not resolved by then."""
     a = FactAlert.__table__
     cutoff = as_of_cutoff(as_of)
-    query = select(a.c.alert_id.label("id"), a.c.alert_class.label("class"), a.c.kind, a.c.severity, a.c.target_id,
-                   a.c.department, a.c.county_code, a.c.period, a.c.opened_at, a.c.resolved_at,
+    query = select(a.c.alert_id.label("id"), a.c.alert_class.label("class"), a.c.kind, a.c.severity,
+                   a.c.target_id, a.c.department, a.c.county_code, a.c.period, a.c.opened_at, a.c.resolved_at,
                    a.c.message_zh).where(a.c.opened_at < cutoff,
                                          or_(a.c.resolved_at.is_(None), a.c.resolved_at >= cutoff))
     return _rows(engine, query)[list(ALERT_COLUMNS)]
@@ -100,13 +102,15 @@ def _relative(path: Path, report_dir: Path) -> str:
     return Path(os.path.relpath(path.resolve(), report_dir.resolve())).as_posix()
 
 
-def ledger_frame(engine: Engine, as_of: dt.date, data_dir: Path | None, report_dir: Path | None) -> pd.DataFrame:
-    """Drops first seen by the end of `as_of`, with links to receipt, quarantined copy and file when possible."""
+def ledger_frame(engine: Engine, as_of: dt.date, data_dir: Path | None,
+                 report_dir: Path | None) -> pd.DataFrame:
+    """Drops first seen by the end of `as_of`, linked to receipt, quarantined copy and file if possible."""
     d = DropLedger.__table__
     query = select(d.c.sha256, d.c.department, d.c.relative_name, d.c.status, d.c.outcome, d.c.first_seen,
                    d.c.row_count.label("rows")).where(d.c.first_seen < as_of_cutoff(as_of))
     frame = _rows(engine, query)
-    frame["outcome"] = frame["outcome"].where(frame["outcome"].notna(), frame["status"].map(OUTCOME_OF_STATUS))
+    by_status = frame["status"].map(OUTCOME_OF_STATUS)
+    frame["outcome"] = frame["outcome"].where(frame["outcome"].notna(), by_status)
     links: dict[str, list[str | None]] = {"receipt_path": [], "quarantine_path": [], "file_path": []}
     for r in frame.to_dict("records"):
         receipt = quarantined = original = None
@@ -119,8 +123,8 @@ def ledger_frame(engine: Engine, as_of: dt.date, data_dir: Path | None, report_d
             except ValueError:
                 receipt = None  # a name that would escape its folder gets no link
             if r["outcome"] == "quarantine":
-                quarantined = _relative(data_dir / "quarantine" / f"{r['sha256']}_{safe_name(r['relative_name'])}",
-                                        report_dir)
+                copy = f"{r['sha256']}_{safe_name(r['relative_name'])}"
+                quarantined = _relative(data_dir / "quarantine" / copy, report_dir)
             else:
                 original = _relative(drop.path, report_dir)
         links["receipt_path"].append(receipt)
@@ -143,7 +147,8 @@ def checks_frame(engine: Engine, sha256s: list[str]) -> pd.DataFrame:
 def lag_frame(engine: Engine, catalog: Catalog, as_of: dt.date) -> pd.DataFrame:
     """Delivery lag recomputed from when each target × period first arrived (any department's drop)."""
     o, d = FactObservation.__table__, DropLedger.__table__
-    query = (select(d.c.department, o.c.target_id, o.c.period, func.min(o.c.recorded_at).label("first_recorded_at"))
+    first = func.min(o.c.recorded_at).label("first_recorded_at")
+    query = (select(d.c.department, o.c.target_id, o.c.period, first)
              .join(d, d.c.load_id == o.c.load_id).where(o.c.recorded_at < as_of_cutoff(as_of))
              .group_by(d.c.department, o.c.target_id, o.c.period))
     lag = delivery_lag(catalog, _rows(engine, query), as_of)

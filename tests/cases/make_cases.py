@@ -131,7 +131,7 @@ def csv_cases() -> None:
     ])
     head = "指标名称,县市,月份,完成值,单位\n"
     for name, rows in {
-        "bad_ambiguous_period.csv": f"城镇新增就业,楚雄市,2021.1,1200,\n城镇新增就业,楚雄市,2021.10,1300,\n",
+        "bad_ambiguous_period.csv": "城镇新增就业,楚雄市,2021.1,1200,\n城镇新增就业,楚雄市,2021.10,1300,\n",
         "bad_unit_conflict.csv": "城镇登记失业率,全州,2021-03,3.2%,‰\n",
         "bad_wrong_unit.csv": "城镇新增就业,全州,2021-03,2.9亿元,\n",
         "bad_missing_value.csv": "城镇新增就业,楚雄市,2021-03,-,\n城镇新增就业,双柏县,2021-03,,\n"

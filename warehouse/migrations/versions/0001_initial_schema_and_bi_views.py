@@ -188,15 +188,8 @@ def upgrade() -> None:
     sa.Column('superseded_by', BIG_ID, nullable=True),
     sa.CheckConstraint("basis IN ('ytd', 'month')", name=op.f('ck_fact_observation_basis')),
     sa.CheckConstraint("status IN ('provisional', 'final', 'revised')", name=op.f('ck_fact_observation_status')),
-    sa.ForeignKeyConstraint(['county_code'], ['dim_county.county_code'], name=op.f('fk_fact_observation_county_code_dim_county')),
-    sa.ForeignKeyConstraint(['load_id'], ['drop_ledger.load_id'], name=op.f('fk_fact_observation_load_id_drop_ledger')),
-    sa.ForeignKeyConstraint(['period'], ['dim_period.period'], name=op.f('fk_fact_observation_period_dim_period')),
-    sa.ForeignKeyConstraint(['source_sha256'], ['drop_ledger.sha256'], name=op.f('fk_fact_observation_source_sha256_drop_ledger')),
-    sa.ForeignKeyConstraint(['superseded_by'], ['fact_observation.observation_id'], name=op.f('fk_fact_observation_superseded_by_fact_observation')),
-    sa.ForeignKeyConstraint(['target_id'], ['dim_target.target_id'], name=op.f('fk_fact_observation_target_id_dim_target')),
     sa.PrimaryKeyConstraint('observation_id', name=op.f('pk_fact_observation'))
     )
-    op.create_index('ix_fact_observation_key', 'fact_observation', ['target_id', 'county_code', 'period'], unique=False)
     op.create_index(op.f('ix_fact_observation_load_id'), 'fact_observation', ['load_id'], unique=False)
     op.create_index('ux_fact_observation_current', 'fact_observation', ['target_id', 'county_code', 'period'], unique=True, sqlite_where=sa.text('superseded_at IS NULL'), postgresql_where=sa.text('superseded_at IS NULL'))
     op.create_table('fact_target_status',

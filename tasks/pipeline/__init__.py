@@ -1,0 +1,1 @@
+"""Prefect tasks that wire the pure stages (read, normalize, validate, evaluate) to the edges (files, warehouse)."""
