@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 app = typer.Typer(
@@ -12,14 +14,33 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Quiet, patient defaults for running flows in-process (an ephemeral Prefect API); a configured server wins.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry calls from a machine without internet
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+}
+
+
+def prefect_defaults() -> None:
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
 
 def _register() -> None:
     # One import per area keeps the wiring visible; each module adds its commands to `app`.
-    from minsheng.commands import catalog  # noqa: F401
-    from minsheng.commands import report  # noqa: F401
-    from minsheng.commands import aq  # noqa: F401
+    from minsheng.commands import (  # noqa: F401
+        aq,
+        catalog,
+        check,
+        db,
+        report,
+        run,
+    )
 
 
 def main() -> None:
+    prefect_defaults()
     _register()
     app()

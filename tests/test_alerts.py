@@ -29,7 +29,7 @@ from tasks.anomalies import anomalies
 from tasks.evaluate import target_status
 from tasks.lag import delivery_lag
 
-CATALOG_DIR = Path(__file__).parent / "cases" / "catalog_small"
+CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 AS_OF = dt.date(2021, 7, 10)
 PREFECTURE = "532300"
 
@@ -102,6 +102,18 @@ def test_delivery_lag_routes_to_department_then_supervision_office(catalog: Cata
     assert june.fingerprint == fingerprint("missing_delivery", "department:hrss", None, "2021-06")
 
 
+def test_year_end_shortfall_is_a_target_miss(catalog: Catalog) -> None:
+    obs = observations([("employment.new_urban_jobs", PREFECTURE, "2021-12", 39000, "ytd")])
+    cands = [c for c in tick(catalog, obs, dt.date(2022, 1, 10)) if c.target_id == "employment.new_urban_jobs"]
+    assert [(c.alert_class, c.kind, c.escalation_level) for c in cands] == [("target_miss", "target_miss", 2)]
+    assert "全年目标未完成" in cands[0].title_zh and "39000人" in cands[0].message_zh
+    november = observations([("employment.new_urban_jobs", PREFECTURE, "2021-11", 30000, "ytd")])
+    behind = [c for c in tick(catalog, november, dt.date(2021, 12, 10)) if c.target_id == cands[0].target_id]
+    state = apply_actions([], plan_alert_actions([], behind, dt.date(2021, 12, 10)), dt.date(2021, 12, 10))
+    year_end = plan_alert_actions(state, cands, dt.date(2022, 1, 10))
+    assert [a.action for a in year_end.all()] == ["escalate"]  # the same alert, escalated; nothing resolved
+
+
 @pytest.mark.parametrize(
     ("alert_class", "level", "expected"),
     [("data_quality", 0, ("data_team",)), ("delivery_lag", 0, ("hrss",)),
@@ -162,8 +174,8 @@ def test_de_escalation_is_a_silent_update() -> None:
 
 def test_open_alert_round_trips_as_a_record() -> None:
     record = candidate(4).as_record()
-    assert record["class"] == "anomaly" and record["recipients"] == ["hrss", "data_team"]
-    back = OpenAlert(**{("alert_class" if k == "class" else k): v for k, v in record.items()},
+    assert record["alert_class"] == "anomaly" and record["recipients"] == ["hrss", "data_team"]
+    back = OpenAlert(**record,
                      opened_on=AS_OF, updated_on=AS_OF)
     assert back.state() == candidate(4).state()
     assert len(plan_alert_actions([back], [candidate(4)], AS_OF)) == 0

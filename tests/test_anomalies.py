@@ -17,7 +17,7 @@ from expectations.loader import load_catalog
 from expectations.models import Catalog
 from tasks.anomalies import ANOMALY_COLUMNS, anomalies, robust_z
 
-CATALOG_DIR = Path(__file__).parent / "cases" / "catalog_small"
+CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 PREFECTURE = "532300"
 JOBS = "employment.new_urban_jobs"
 RATE = "employment.urban_unemployment_rate"

@@ -256,3 +256,37 @@ def test_prefect_task_turns_a_drop_into_a_verdict(tmp_path: Path) -> None:
     late = derive_air_quality.fn(drop, REGISTRY, as_of=dt.date(2021, 2, 28))
     assert late.outcome == Outcome.QUARANTINE and late.rows.empty
     assert {i.code for i in late.critical} == {"future_time"}
+
+
+def test_folder_of_files_utf8_and_gbk_with_chinese_headers(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _hours(["A1"], days=1).to_csv(drop / "a.csv", index=False)
+    chinese = _hours(["A2"], days=1).rename(columns={
+        "station": "站点编码", "time": "监测时间", "PM2.5": "细颗粒物", "PM10": "可吸入颗粒物", "SO2": "二氧化硫",
+        "NO2": "二氧化氮", "CO(mg/m3)": "一氧化碳（毫克/立方米）", "O3": "臭氧"})
+    chinese.loc[5, "二氧化氮"] = -1.0
+    chinese.to_csv(drop / "b.csv", index=False, encoding="gb18030")
+    (drop / "~$b.csv").write_text("lock file", encoding="utf-8")
+    feed = read_feed(drop)
+    assert [s.name for s in feed.segments] == ["a.csv", "b.csv"]
+    assert list(feed.frame["station"].cat.categories) == ["A1", "A2"] and len(feed.frame) == 48
+    _, issues = check_feed(feed, REGISTRY)
+    negative = next(i for i in issues if i.code == "negative_value")
+    assert (negative.sheet, negative.row, negative.column) == ("b.csv", 7, "no2")
+
+
+def test_a_blank_station_is_refused(tmp_path: Path) -> None:
+    data = _hours(["A1"], days=1)
+    data.loc[3, "station"] = " "
+    data.to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(FeedError) as exc:
+        read_feed(tmp_path / "f.csv")
+    assert [(i.code, i.row) for i in exc.value.issues] == [("missing_station", 5)]
+
+
+def test_a_corrupt_parquet_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(FeedError) as exc:
+        read_feed(tmp_path / "broken.parquet")
+    assert [i.code for i in exc.value.issues] == ["unreadable"]

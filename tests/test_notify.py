@@ -20,7 +20,7 @@ from expectations.models import Catalog
 from tasks.alerts import alert_candidates, apply_actions, plan_alert_actions, send_notifications
 from tasks.evaluate import target_status
 
-CATALOG_DIR = Path(__file__).parent / "cases" / "catalog_small"
+CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 AS_OF = dt.date(2021, 7, 10)
 
 

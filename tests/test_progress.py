@@ -26,7 +26,7 @@ from tasks.evaluate import (
     target_status,
 )
 
-CATALOG_DIR = Path(__file__).parent / "cases" / "catalog_small"
+CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 JOBS = "employment.new_urban_jobs"
 UNEMPLOYMENT = "employment.urban_unemployment_rate"
 PREFECTURE = "532300"
@@ -39,14 +39,10 @@ def catalog() -> Catalog:
 
 def observations(rows: list[tuple], recorded: str = "2021-07-01") -> pd.DataFrame:
     """Rows of (target_id, county_code, period, value[, basis])."""
-    records = []
-    for row in rows:
-        target_id, county, period, value, *rest = row
-        records.append({"target_id": target_id, "county_code": county, "period": period, "value": value,
-                        "basis": rest[0] if rest else "ytd", "source_sha256": "ab" * 32,
-                        "source_name": "hrss_2021-06.xlsx", "department": "hrss",
-                        "recorded_at": pd.Timestamp(recorded)})
-    return pd.DataFrame(records)
+    return pd.DataFrame([{"target_id": t, "county_code": c, "period": p, "value": v,
+                          "basis": rest[0] if rest else "ytd", "source_sha256": "ab" * 32,
+                          "source_name": "hrss_2021-06.xlsx", "department": "hrss",
+                          "recorded_at": pd.Timestamp(recorded)} for t, c, p, v, *rest in rows])
 
 
 def row_of(status: pd.DataFrame, target_id: str, county: str = PREFECTURE) -> pd.Series:
@@ -64,18 +60,15 @@ def jobs_status(catalog: Catalog, values: Mapping[int, int | str], as_of: dt.dat
 def test_expected_share_at_june_is_half(catalog: Catalog) -> None:
     assert linear_share(6) == Decimal("0.5")
     row = jobs_status(catalog, {6: 20000})
-    assert row["period"] == "2021-06"
-    assert row["expected_pct"] == Decimal("50.00")
-    assert row["completion_pct"] == Decimal("50.00")
-    assert row["gap_points"] == Decimal("0.00")
-    assert (row["light"], row["method"]) == ("green", "linear")
+    assert (row["period"], row["expected_pct"], row["completion_pct"]) == ("2021-06", Decimal("50.00"), Decimal(50))
+    assert (row["gap_points"], row["light"], row["method"]) == (Decimal(0), "green", "linear")
     assert "序时进度50%" in row["detail_zh"]
 
 
 @pytest.mark.parametrize(
     ("gap", "light"),
-    [("5", "green"), ("0", "green"), ("-10", "green"), ("-10.01", "yellow"), ("-30", "yellow"),
-     ("-30.01", "red"), ("-80", "red")],
+    [("-5", "green"), ("0", "green"), ("10", "green"), ("10.01", "yellow"), ("30", "yellow"),
+     ("30.01", "red"), ("80", "red")],
     ids=["ahead", "on-schedule", "10-behind-edge-green", "just-over-10-yellow", "30-behind-edge-yellow",
          "just-over-30-red", "far-behind-red"],
 )
@@ -85,8 +78,8 @@ def test_light_thresholds_at_edges(gap: str, light: str) -> None:
 
 def test_thresholds_are_configuration(catalog: Catalog) -> None:
     strict = Thresholds.from_settings(Settings.model_validate({"yellow_gap_points": 2, "red_gap_points": 5}))
-    assert light_for_gap(Decimal("-3"), strict) == "yellow"
-    assert light_for_gap(Decimal("-6"), strict) == "red"
+    assert light_for_gap(Decimal("3"), strict) == "yellow"
+    assert light_for_gap(Decimal("6"), strict) == "red"
     # 15 000 of 40 000 at June: 37.5% against 50% → 12.5 points behind
     assert jobs_status(catalog, {6: 15000})["light"] == "yellow"
     assert jobs_status(catalog, {6: 15000}, thresholds=strict)["light"] == "red"
@@ -126,7 +119,7 @@ def test_seasonal_profile_from_last_year(catalog: Catalog) -> None:
     row = row_of(target_status(observations(last_year + this_year), catalog, dt.date(2021, 7, 10)), JOBS)
     assert row["method"] == "seasonal"
     assert row["expected_pct"] == Decimal("75.00")  # 30 000 of 40 000 done by June last year
-    assert row["gap_points"] == Decimal("-10.00") and row["light"] == "green"
+    assert row["gap_points"] == Decimal("10.00") and row["light"] == "green"  # 10 points behind: still green
     assert row["projection"] == Decimal("34666.67")  # 26 000 / 0.75
     assert seasonal_share({6: Decimal(1)}, 6) is None  # no December: no profile
 
@@ -164,7 +157,7 @@ def test_completion_is_monotone_in_ytd(a: int, b: int, month: int) -> None:
     at_high = jobs_status(catalog, {month: high}, as_of=as_of)
     assert at_low["completion_pct"] == (Decimal(low) / 400).quantize(Decimal("0.01"))
     assert at_high["completion_pct"] >= at_low["completion_pct"]
-    assert at_high["gap_points"] >= at_low["gap_points"]
+    assert at_high["gap_points"] <= at_low["gap_points"]  # points behind
     order = {"red": 0, "yellow": 1, "green": 2}
     assert order[at_high["light"]] >= order[at_low["light"]]  # more done never looks worse
 
@@ -295,10 +288,10 @@ def test_status_covers_every_target_and_scope(catalog: Catalog) -> None:
     air = status[status["target_id"] == "ecology.air_quality_good_days_ratio"]
     assert sorted(air["county_code"]) == sorted(catalog.county_codes)
     assert set(status["target_id"]) == {t.id for t in catalog.targets}
+    assert set(status["period"]) == {"2021-07"}  # no data: the month of as_of, never empty (a warehouse key)
     assert list(status.columns) == [
-        "target_id", "county_code", "as_of", "period", "value", "target_value", "completion_pct",
-        "expected_pct", "gap_points", "light", "projection", "projection_low", "projection_high", "will_meet",
-        "method", "detail_zh"]
+        "target_id", "county_code", "as_of", "period", "value", "target_value", "completion_pct", "expected_pct",
+        "gap_points", "light", "projection", "projection_low", "projection_high", "will_meet", "method", "detail_zh"]
 
 
 def test_bad_observations_are_named(catalog: Catalog) -> None:
@@ -306,6 +299,8 @@ def test_bad_observations_are_named(catalog: Catalog) -> None:
         target_status(pd.DataFrame({"target_id": [JOBS]}), catalog, dt.date(2021, 7, 10))
     with pytest.raises(ValueError, match="YYYY-MM"):
         target_status(observations([(JOBS, PREFECTURE, "2021-6", 1)]), catalog, dt.date(2021, 7, 10))
+    with pytest.raises(ValueError, match="ytd"):
+        target_status(observations([(JOBS, PREFECTURE, "2021-06", 1, "累计")]), catalog, dt.date(2021, 7, 10))
 
 
 def test_open_sdg_oracle() -> None:

@@ -188,11 +188,13 @@ def test_header_only_file_warns(catalog: Catalog) -> None:
 
 
 def test_issue_points_at_the_cell(catalog: Catalog) -> None:
-    _, issues = _run(catalog, [["标题"], ["指标名称", "县市", "月份", "完成值"], ["城镇新增就业", "楚雄市", "2021.1", "5"]],
-                     name="进度")
+    sheet: list[list[str | None]] = [["标题"], ["指标名称", "县市", "月份", "完成值"],
+                                     ["城镇新增就业", "楚雄市", "2021.1", "5"]]
+    _, issues = _run(catalog, sheet, name="进度")
     issue = next(i for i in issues if i.code == "ambiguous_period")
     assert (issue.sheet, issue.row, issue.column, issue.value) == ("进度", 3, "月份", "2021.1")
-    assert issue.message_zh == "工作表「进度」第3行「月份」列的值“2021.1”有歧义（1月还是10月？），请写成2021-01或2021-10。"
+    assert issue.message_zh == ("工作表「进度」第3行「月份」列的值“2021.1”有歧义（1月还是10月？），"
+                                "请写成2021-01或2021-10。")
     assert issue.message_en == "Sheet 进度, row 3, column 月份: '2021.1' is ambiguous (January or October?); write " \
                                "2021-01 or 2021-10."
 

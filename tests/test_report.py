@@ -142,13 +142,14 @@ def test_schedule_classes(gap: float | None, light: str | None, expected: str) -
 
 
 def test_headline_is_prefecture_row_else_worst_county(catalog: Catalog) -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"target_id": "income.urban_reemployment", "county_code": "532300", "light": "green", "gap_points": 1},
         {"target_id": "income.urban_reemployment", "county_code": "532301", "light": "red", "gap_points": -40},
         {"target_id": "ecology.good_air_days_ratio", "county_code": "532301", "light": "green", "gap_points": None},
         {"target_id": "ecology.good_air_days_ratio", "county_code": "532324", "light": "red", "gap_points": None},
     ]
-    status = pd.DataFrame([{c: None for c in STATUS_COLUMNS} | r for r in rows])
+    blank: dict[str, object] = dict.fromkeys(STATUS_COLUMNS)
+    status = pd.DataFrame([blank | r for r in rows])
     card = scorecard(with_classes(status, 10.0), catalog, list(catalog.targets)).set_index("target_id")
     assert card.loc["income.urban_reemployment", "light"] == "green"
     assert card.loc["ecology.good_air_days_ratio", "county_code"] == "532324"
@@ -220,9 +221,9 @@ def test_sample_is_deterministic(catalog: Catalog) -> None:
 def test_report_command_with_sample_data(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from minsheng.cli import _register, app
+    import minsheng.commands.report  # noqa: F401  (registers `report` and `template`)
+    from minsheng.cli import app
 
-    _register()
     result = CliRunner().invoke(app, ["report", "--as-of", "2021-07-10", "--out", str(tmp_path), "--sample",
                                       "--department", "hrss"])
     assert result.exit_code == 0, result.output

@@ -78,12 +78,12 @@ def warehouse(tmp_path: Path) -> Iterator[tuple[Engine, Catalog, Path]]:
     _load(engine, catalog, _drop_template(catalog, tmp_path, "health", 2), "health",
           dt.datetime(2021, 7, 6, 10, tzinfo=CST))
     with engine.begin() as conn:
-        conn.execute(insert(FactTargetStatus.__table__), [
+        conn.execute(insert(FactTargetStatus), [
             _status("income.urban_reemployment", dt.date(2021, 6, 7), "2021-05", "4000", "28.8", "12.9", "yellow"),
             _status("income.urban_reemployment", dt.date(2021, 7, 5), "2021-06", "5200", "37.4", "12.6", "yellow"),
             _status("income.urban_reemployment", dt.date(2021, 7, 20), "2021-06", "9000", "64.7", "-14.7", "green"),
         ])
-        conn.execute(insert(FactAlert.__table__), [
+        conn.execute(insert(FactAlert), [
             _alert("open", dt.datetime(2021, 7, 5, 11, tzinfo=CST), None, "再就业进度落后序时12.6个百分点"),
             _alert("closed", dt.datetime(2021, 6, 7, 9, tzinfo=CST), dt.datetime(2021, 7, 1, 9, tzinfo=CST),
                    "上月的提醒，已解决"),
@@ -115,3 +115,24 @@ def test_report_reads_what_the_warehouse_knew_on_the_day(warehouse: tuple[Engine
     assert '<tr id="t-income.urban_reemployment" class="target yellow">' in html
     assert "再就业进度落后序时12.6个百分点" in html and "报告日之后才发出的提醒" not in html
     assert "2021-06月报.xlsx" in html and 'href="../../quarantine/' in html
+
+
+def test_publish_report_task_writes_the_month_s_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.pipeline.context import run_context
+    from tasks.report.publish import publish_report_task
+
+    monkeypatch.setenv("MINSHENG_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MINSHENG_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    ctx = run_context(AS_OF)
+    upgrade(ctx.engine)
+    sync_dimensions(ctx.engine, ctx.catalog)
+    _load(ctx.engine, ctx.catalog, _drop_template(ctx.catalog, tmp_path, "hrss", None), "hrss",
+          dt.datetime(2021, 7, 5, 10, tzinfo=CST))
+    index = publish_report_task.fn(ctx)
+    assert index == tmp_path.resolve() / "reports" / "2021-07-10" / "index.html"
+    checks = (index.parent / "checks.html").read_text(encoding="utf-8")
+    assert "2021-06月报.xlsx" in checks and 'href="../../raw/hrss/_receipts/' in checks
+    assert "共收到文件 1 个" in index.read_text(encoding="utf-8")
+    assert (index.parent / "departments" / "hrss.html").is_file()
+    alone = publish_report_task.fn(ctx, department="hrss")
+    assert alone.parent.name == "hrss" and "州人力资源和社会保障局" in alone.read_text(encoding="utf-8")

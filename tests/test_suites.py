@@ -35,10 +35,12 @@ def catalog() -> Catalog:
 
 
 def _extra_target(target_id: str = "employment.test_only_target", maximum: int = 12345) -> Target:
+    """A target broken down to one county only, owned by hrss."""
     return Target(
         id=target_id, name_zh="测试指标", name_en="Test-only target", program="employment", ref="test",
         lead_departments=["hrss"], unit_written="人", unit="person", comparator=">=", value=Decimal(10),
-        direction="higher_is_better", kind="cumulative", bounds=Bounds(min=Decimal(0), max=Decimal(maximum)),
+        direction="higher_is_better", kind="cumulative", scope="counties", counties=[CHUXIONG_CITY],
+        bounds=Bounds(min=Decimal(0), max=Decimal(maximum)),
     )
 
 
@@ -62,6 +64,7 @@ def test_quality_suite_parameters_come_from_the_catalog(catalog: Catalog) -> Non
     assert f"ecology.air_quality_good_days_ratio|{CHUXIONG_CITY}" in pairs
     assert f"ecology.air_quality_good_days_ratio|{PREFECTURE}" in pairs  # the prefecture total
     assert f"ecology.air_quality_good_days_ratio|{ZONE}" not in pairs  # not one of its listed counties
+    assert not any(p.startswith("employment.urban_unemployment_rate|") for p in pairs)  # prefecture scope: any code
     assert _kwargs(quality, "not_owner")["value_set"] == {"$PARAMETER": OWN_TARGETS}
     assert _kwargs(quality, "future_period")["value_set"] == {"$PARAMETER": OPEN_PERIODS}
     assert _kwargs(quality, "bad_period")["value_set"] == [f"{catalog.year}-{m:02d}" for m in range(1, 13)]
@@ -72,7 +75,9 @@ def test_adding_a_target_changes_the_suite_without_code_changes(catalog: Catalog
     before, after = suites_for(catalog).quality, suites_for(extended).quality
     assert "employment.test_only_target" not in _kwargs(before, "unknown_target")["value_set"]
     assert "employment.test_only_target" in _kwargs(after, "unknown_target")["value_set"]
-    assert f"employment.test_only_target|{PREFECTURE}" in _kwargs(after, "county_not_in_scope")["value_set"]
+    pairs = _kwargs(after, "county_not_in_scope")["value_set"]
+    assert f"employment.test_only_target|{CHUXIONG_CITY}" in pairs
+    assert f"employment.test_only_target|{SHUANGBAI}" not in pairs
     assert "employment.test_only_target" in suite_parameters(extended, "hrss", dt.date(2021, 7, 10))[OWN_TARGETS]
     tables = suites_for(extended).tables
     position = tables.target_ids.get_loc("employment.test_only_target")

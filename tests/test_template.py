@@ -156,9 +156,9 @@ def test_responsible_targets_on_request(tmp_path: Path, catalog: Catalog) -> Non
 
 
 def test_template_command(tmp_path: Path) -> None:
-    from minsheng.cli import _register, app
+    import minsheng.commands.report  # noqa: F401  (registers `report` and `template`)
+    from minsheng.cli import app
 
-    _register()
     out = tmp_path / "hrss.xlsx"
     result = CliRunner().invoke(app, ["template", "hrss", "--period", "2021-06", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -94,7 +94,7 @@ def _case(dept: str, rows: Any, code: str, bad_rows: list[int]) -> tuple[str, An
 
 
 BAD_CASES = [
-    pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "100", period="2021-03"), obs(c, JOBS, "-5")],
+    pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "100", county=CHUXIONG_CITY), obs(c, JOBS, "-5")],
                         "out_of_bounds", [3]), id="negative_count"),
     pytest.param(*_case("hrss", lambda c: [obs(c, UNEMPLOYMENT, "120")], "out_of_bounds", [2]), id="rate_over_100"),
     pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "100"), obs(c, JOBS, "100")], "duplicate_key", [2, 3]),
@@ -120,7 +120,7 @@ BAD_CASES = [
                                            obs(c, JOBS, "4000", period="2021-04")], "cumulative_decrease", [3]),
                  id="cumulative_decrease"),
     pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, None)], "missing_value", [2]), id="missing_value"),
-    pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "abc")], "bad_value", [2]), id="value_not_a_number"),
+    pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "1", value="abc")], "bad_value", [2]), id="value_not_a_number"),
     pytest.param(*_case("hrss", lambda c: [obs(c, JOBS, "1", basis="quarter")], "bad_basis", [2]), id="bad_basis"),
 ]
 
@@ -231,16 +231,18 @@ def test_a_crashing_check_quarantines_the_file(catalog: Catalog) -> None:
 def test_issues_are_capped_per_rule_with_a_summary(catalog: Catalog) -> None:
     periods = [f"2021-{m:02d}" for m in range(1, 8)]
     counties = [c.code for c in catalog.counties]
-    rows = [obs(catalog, UNEMPLOYMENT, "150", county=c, period=p, basis=b)
-            for c in counties for p in periods for b in ("ytd", "month")][:150]
-    rows += [obs(catalog, "employment.urban_unemployment_rate", "150", county=c, period=p, basis="ytd")
-             for c in counties for p in periods][:100]  # duplicates of the first keys: another rule, own cap
-    issues = validate_rows_detailed(frame(rows), catalog, "hrss", AS_OF, max_rows_per_rule=120).issues
+    unique = [obs(catalog, UNEMPLOYMENT, "150", county=c, period=p, basis=b)
+              for c in counties for p in periods for b in ("ytd", "month")]
+    repeated = unique[:60]  # the same keys again: a second rule with its own cap
+    rows = frame(unique + repeated)
+    issues = validate_rows_detailed(rows, catalog, "hrss", AS_OF, max_rows_per_rule=100).issues
     bounds = [i for i in issues if i.code == "out_of_bounds"]
-    assert len([i for i in bounds if i.row is not None]) == 120
+    assert [i.row for i in bounds if i.row is not None] == list(range(2, 102))  # the first 100, in file order
     [summary] = [i for i in bounds if i.row is None]
-    assert "250" in summary.message_zh and "120" in summary.message_zh
-    assert len([i for i in issues if i.code == "duplicate_key" and i.row is not None]) == 120
+    assert f"共有 {len(rows)} 行" in summary.message_zh and "前 100 行" in summary.message_zh
+    duplicates = [i for i in issues if i.code == "duplicate_key"]
+    assert len([i for i in duplicates if i.row is not None]) == 100
+    assert "共有 120 行" in next(i.message_zh for i in duplicates if i.row is None)
 
 
 def test_results_can_be_persisted(catalog: Catalog) -> None:

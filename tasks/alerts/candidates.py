@@ -27,7 +27,9 @@ def alert_candidates(status: pd.DataFrame | None, anomalies: pd.DataFrame | None
 
     Progress lag and target misses describe a state, so their fingerprint uses the plan year instead of
     the month: the alert stays one alert while the target stays behind (updated monthly, escalated from
-    yellow to red, resolved when back on schedule). Anomalies and delivery lag are per period.
+    yellow to red, resolved when back on schedule). A cumulative or budget target whose year is over
+    (expected 100%) and not met becomes a target miss at escalation level 2 under the same fingerprint.
+    Anomalies and delivery lag are per period.
     """
     out: list[AlertCandidate] = []
     if status is not None and not status.empty:
@@ -46,11 +48,11 @@ def _names(recipients: tuple[str, ...], catalog: Catalog) -> list[str]:
 
 def _build(alert_class: AlertClass, kind: str, severity: str, target_id: str | None, department: str | None,
            county_code: str | None, period: str | None, key_period: str | None, level: int, title: str,
-           zh: str, en: str, payload: dict[str, Any], catalog: Catalog) -> AlertCandidate:
+           zh: str, en: str, payload: dict[str, Any], catalog: Catalog, key_kind: str | None = None) -> AlertCandidate:
     recipients = recipients_for(alert_class, department, level, catalog)
     subject = target_id if target_id else f"department:{department}"
     payload = {**payload, "recipients_zh": _names(recipients, catalog)}
-    fp = fingerprint(kind, subject, county_code, key_period)
+    fp = fingerprint(key_kind or kind, subject, county_code, key_period)
     return AlertCandidate(fp, alert_class.value, kind, severity, target_id, department, county_code, period,
                           recipients, level, title, zh, en, payload)
 
@@ -73,9 +75,17 @@ def _from_status(r: Any, catalog: Catalog, as_of: dt.date) -> AlertCandidate | N
                "projection": _text(r.projection), "will_meet": r.will_meet}
     year = str(catalog.year)
     period = r.period if isinstance(r.period, str) else None
+    year_over = r.expected_pct is not None and r.expected_pct >= 100
+    if r.method in SCHEDULED and year_over and r.will_meet is False:
+        title = f"{target.name_zh}（{where}）全年目标未完成"
+        en = f"{target.name_en} ({r.county_code}) missed its annual target; lead department {dept}."
+        # same identity as the progress-lag alert it grows out of: one alert escalated, not one resolved
+        # and another opened
+        return _build(AlertClass.TARGET_MISS, "target_miss", "critical", target.id, dept, r.county_code, period,
+                      year, 2, title, r.detail_zh + lead, en, payload, catalog, key_kind="behind_schedule")
     if r.method in SCHEDULED and r.light in (YELLOW, RED):
         level = 1 if r.light == RED else 0
-        gap = f"，落后{fmt_num(abs(r.gap_points), 1)}个百分点" if r.gap_points is not None else ""
+        gap = f"，落后{fmt_num(r.gap_points, 1)}个百分点" if r.gap_points is not None else ""
         title = f"{target.name_zh}（{where}）进度滞后{gap}（{LIGHT_ZH[r.light]}）"
         en = (f"{target.name_en} ({r.county_code}) is behind its time-proportional schedule ({r.light}); "
               f"lead department {dept}.")

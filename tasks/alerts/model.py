@@ -67,9 +67,8 @@ class AlertCandidate:
                 self.escalation_level, self.title_zh, self.message_zh, self.message_en, self.payload)
 
     def as_record(self) -> dict[str, Any]:
-        """A flat dict for fact_alert, with the key "class" as in the design."""
+        """A flat dict with fact_alert's names (alert_class, …); recipients as a list."""
         record = asdict(self)
-        record["class"] = record.pop("alert_class")
         record["recipients"] = list(self.recipients)
         return record
 

@@ -28,7 +28,7 @@ def jumps(frame: pd.DataFrame, labels: Labels, cfg: AnomalyConfig) -> pd.DataFra
     level = frame[frame["change"].notna()].copy()
     if not level.empty:
         level[["med", "mad", "n", "z"]] = grouped_robust_z(level, "change", SERIES)
-        typical = frame[frame["inc"].isna()].groupby(SERIES)["x"].median().rename("med_x")
+        typical = frame[frame["kind"] != Kind.CUMULATIVE.value].groupby(SERIES)["x"].median().rename("med_x")
         level = level.join(typical, on=SERIES)
         floor = cfg.level_rel_floor * level["med_x"].abs()
         off = (level["x"] - level["med_x"]).abs()

@@ -109,16 +109,15 @@ def _cjk_to_iso(m: re.Match[str]) -> str:
     return f"{y}-{int(mo):02d}-{int(d):02d} {int(h or 0):02d}:{int(mi or 0):02d}"
 
 
-_NO_DST_SINCE = np.datetime64("1992-01-01", "ns").astype(np.int64)
+_NO_DST_SINCE = np.datetime64("1992-01-01")
 
 
-def utc_to_beijing_ns(utc_ns: np.ndarray) -> np.ndarray:
-    """UTC instants (int64 ns, as Arrow stores any time-zone-aware timestamp) → Beijing wall-clock ns.
+def utc_to_beijing(utc: np.ndarray) -> np.ndarray:
+    """UTC instants (datetime64, as Arrow stores any time-zone-aware timestamp) → Beijing wall-clock time.
 
     Asia/Shanghai has been UTC+8 without daylight saving since 1991: a fixed shift, unless older times occur.
     """
-    ns = utc_ns.astype(np.int64, copy=False)
-    if ns.size == 0 or ns.min() >= _NO_DST_SINCE:
-        return ns + 8 * 3_600_000_000_000
-    converted = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert("Asia/Shanghai")
-    return np.asarray(converted.tz_localize(None).asi8)
+    if utc.size == 0 or utc.min() >= _NO_DST_SINCE:
+        return utc + np.timedelta64(8, "h")
+    converted = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert("Asia/Shanghai").tz_localize(None)
+    return np.asarray(converted.to_numpy())

@@ -3,10 +3,10 @@
 The canonical frame (`AqFeed.frame`) has one row per station and hour (or day, for daily feeds), in file order:
 
 - `station` (category): the station id as written in the feed;
-- `time` (datetime64[ns]): Beijing wall-clock time (Asia/Shanghai). Naive times are taken as Beijing time;
-  times with an offset are converted. An hourly reading's time is the *start* of the hour it averages
-  (00:00 = 00:00-01:00); feeds that label hours by their end (CNEMC's 01:00 … 24:00) are read with
-  `hour_label="end"`;
+- `time` (datetime64 in the source's resolution, s/ms/us/ns): Beijing wall-clock time (Asia/Shanghai). Naive
+  times are taken as Beijing time; times with an offset are converted. An hourly reading's time is the *start*
+  of the hour it averages (00:00 = 00:00-01:00); feeds that label hours by their end (CNEMC's 01:00 … 24:00)
+  are read with `hour_label="end"`;
 - hourly feeds: `pm25 pm10 so2 no2 co o3` hourly concentrations; daily feeds: `pm25 pm10 so2 no2 co` 24-hour
   means, `o3_8h` daily maximum 8-hour mean and optionally `o3_1h` daily maximum 1-hour value. µg/m³, except CO
   in mg/m³ whatever the feed declared; float64 (float32 when the source stores float32), NaN where
@@ -36,6 +36,7 @@ from tasks.aq.parsing import (
     FeedError,
     Granularity,
     HourLabel,
+    co_unit_of,
     critical,
     parse_numbers,
     parse_times,
@@ -98,7 +99,8 @@ class AqFeed:
 
 
 def _make_grid(frame: pd.DataFrame, step: int) -> Grid:
-    slot = time_ns(frame) // step
+    ticks, per_tick = time_ticks(frame)
+    slot = ticks // (step // per_tick)
     per_day = 24 * HOUR_NS // step
     first = (int(slot.min()) // per_day) * per_day if len(slot) else 0
     n_slots = ((int(slot.max()) - first) // per_day + 1) * per_day if len(slot) else 0
@@ -109,8 +111,17 @@ def _make_grid(frame: pd.DataFrame, step: int) -> Grid:
     return Grid(first, n_slots, step, position)
 
 
+def time_ticks(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """The frame's `time` column as int64 ticks of its own resolution, and nanoseconds per tick (no copy)."""
+    times = frame["time"].to_numpy()
+    unit, count = np.datetime_data(times.dtype)
+    per_tick = {"D": 86_400 * 10**9, "h": HOUR_NS, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3,
+                "ns": 1}[unit]
+    return times.view(np.int64), per_tick * count
+
+
 def time_ns(frame: pd.DataFrame) -> np.ndarray:
-    """The frame's `time` column as int64 nanoseconds of Beijing wall-clock time (whatever its resolution)."""
+    """The frame's `time` column as int64 nanoseconds of Beijing wall-clock time (a copy unless already ns)."""
     return np.asarray(frame["time"].to_numpy(), dtype="datetime64[ns]").view(np.int64)
 
 
@@ -158,6 +169,9 @@ def read_feed(source: Path | str, *, co_unit: CoUnit | None = None, registry: St
             parts.append(_read_one(file, name, fallback, co_unit, hour_label, granularity))
         except FeedError as exc:
             issues.extend(exc.issues)
+        except (pa.ArrowException, OSError) as exc:  # a truncated or corrupt Parquet file
+            issues.append(critical("unreadable", f"文件无法读取：{exc}", f"cannot read the file: {exc}",
+                                   sheet=name))
     if issues:
         raise FeedError(issues)
     if len({p.kind for p in parts}) > 1:
@@ -174,7 +188,7 @@ def read_feed(source: Path | str, *, co_unit: CoUnit | None = None, registry: St
 def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit | None, hour_label: HourLabel,
               granularity: Granularity | None) -> _Part:
     is_csv = file.suffix.lower() == ".csv"
-    headers = _csv_headers(file, name) if is_csv else pq.read_schema(file).names
+    headers, encoding = _csv_headers(file, name) if is_csv else (pq.read_schema(file).names, "")
     mapping, units, clashes = map_columns(headers)
     issues = [critical("ambiguous_column", f"列 {', '.join(hs)} 都可理解为 {f}，请只保留一列",
                        f"columns {', '.join(hs)} all mean {f}; keep one", sheet=name, column=hs[0])
@@ -188,7 +202,7 @@ def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit |
     if issues:
         raise FeedError(issues)
     wanted = list(dict.fromkeys(mapping.values()))
-    raw = _read_csv(file, name, wanted) if is_csv else pq.read_table(file, columns=wanted)
+    raw = _read_csv(file, name, wanted, encoding) if is_csv else pq.read_table(file, columns=wanted)
     first_row = 2 if is_csv else 1
     times, kind = parse_times(raw, mapping, name, first_row, hour_label, granularity)
     fields = HOURLY_FIELDS if kind == "hourly" else DAILY_FIELDS
@@ -202,7 +216,7 @@ def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit |
     if missing:
         raise FeedError([critical("missing_column", f"缺少污染物列：{', '.join(missing)}",
                                   f"missing pollutant columns: {', '.join(missing)}", sheet=name)])
-    co, unit_issues = _co_unit(units, mapping, name, fallback, explicit)
+    co, unit_issues = co_unit_of(units, mapping, name, fallback, explicit)
     if unit_issues:
         raise FeedError(unit_issues)
     codes, stations = _stations(raw.column(mapping["station"]), name, mapping["station"], first_row)
@@ -222,7 +236,8 @@ def _stations(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> t
         return np.zeros(0, dtype=np.int32), []
     ids = pd.Series(pc.cast(chunks[0].dictionary, pa.string()).to_pylist(), dtype=object)
     cleaned, stations = pd.factorize(ids.str.strip())
-    lookup = np.append(cleaned.astype(np.int32), -1)  # the last slot is for null ids
+    # Codes as narrow as pandas keeps them (int16 below 32,767 stations): no conversion pass later.
+    lookup = np.append(cleaned, -1).astype(np.int16 if len(stations) < 32_000 else np.int32)
     lookup[np.isin(lookup, np.flatnonzero(np.asarray(stations, dtype=object) == ""))] = -1
     sentinel = len(lookup) - 1
     indices = [c.indices.fill_null(sentinel).to_numpy() if c.null_count else c.indices.to_numpy() for c in chunks]
@@ -233,55 +248,28 @@ def _stations(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> t
     return codes, [str(s) for s in stations]
 
 
-def _csv_headers(file: Path, name: str) -> list[str]:
+def _csv_headers(file: Path, name: str) -> tuple[list[str], str]:
+    """The header row and the file's encoding: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
     with file.open("rb") as fh:
         head = fh.readline()
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding, arrow_name in (("utf-8-sig", "utf8"), ("gb18030", "gb18030")):
         try:
-            return next(csv.reader([head.decode(encoding)]), [])
+            return next(csv.reader([head.decode(encoding)]), []), arrow_name
         except UnicodeDecodeError:
             continue
     raise FeedError([critical("bad_encoding", "无法识别文件编码（应为 UTF-8 或 GBK/GB18030）",
-                               "cannot decode the file (expected UTF-8 or GBK/GB18030)", sheet=name)])
+                              "cannot decode the file (expected UTF-8 or GBK/GB18030)", sheet=name)])
 
 
-def _read_csv(file: Path, name: str, columns: list[str]) -> pa.Table:
-    for encoding in ("utf8", "gb18030"):
-        try:
-            return pacsv.read_csv(file, read_options=pacsv.ReadOptions(encoding=encoding),
-                                  convert_options=pacsv.ConvertOptions(include_columns=columns, null_values=NULL_TOKENS,
-                                                                       strings_can_be_null=True))
-        except pa.ArrowInvalid as exc:
-            if "UTF8" not in str(exc).upper() or encoding != "utf8":
-                raise FeedError([critical("unreadable", f"CSV 无法读取：{exc}", f"cannot read the CSV: {exc}",
-                                           sheet=name)]) from exc
-    raise AssertionError("unreachable")
-
-
-def _co_unit(units: dict[str, str | None], mapping: dict[str, str], name: str, fallback: CoUnit | None,
-             explicit: CoUnit | None) -> tuple[CoUnit, list[Issue]]:
-    issues = [critical("unsupported_unit", f"{mapping[f]} 的单位 {u} 不支持（应为 µg/m³）",
-                        f"{mapping[f]}: unit {u} is not supported (expected µg/m³)", sheet=name, column=mapping[f])
-              for f, u in units.items() if f != "co" and u is not None and u != "ug/m3"]
-    header = units.get("co")
-    if header is not None and header not in ("mg/m3", "ug/m3"):
-        issues.append(critical("unsupported_unit", f"CO 单位 {header} 不支持（应为 mg/m³ 或 µg/m³）",
-                                f"CO unit {header} is not supported (mg/m3 or ug/m3)", sheet=name,
-                                column=mapping["co"]))
-        return "mg/m3", issues
-    if header is not None and explicit is not None and header != explicit:
-        issues.append(critical("co_unit_conflict", f"表头声明 CO 单位为 {header}，但参数为 {explicit}",
-                                f"the header declares CO in {header} but {explicit} was given", sheet=name,
-                                column=mapping["co"]))
-    unit: CoUnit | None = "mg/m3" if header == "mg/m3" else "ug/m3" if header == "ug/m3" else fallback
-    if unit is None:
-        issues.append(critical(
-            "co_unit_undeclared", "未声明 CO 单位：请在表头写 CO(mg/m3) 或 CO(ug/m3)，"
-            "或在站点名录中设置 co_unit",
-            "the CO unit is not declared: write CO(mg/m3) or CO(ug/m3) in the header, pass co_unit, or set "
-            "co_unit in the station registry", sheet=name, column=mapping["co"]))
-        return "mg/m3", issues
-    return unit, issues
+def _read_csv(file: Path, name: str, columns: list[str], encoding: str) -> pa.Table:
+    try:
+        return pacsv.read_csv(file, read_options=pacsv.ReadOptions(encoding=encoding),
+                              convert_options=pacsv.ConvertOptions(include_columns=columns,
+                                                                   null_values=NULL_TOKENS,
+                                                                   strings_can_be_null=True))
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        raise FeedError([critical("unreadable", f"CSV 无法读取：{exc}", f"cannot read the CSV: {exc}",
+                                  sheet=name)]) from exc
 
 
 def _to_frame(parts: list[_Part]) -> pd.DataFrame:
@@ -289,14 +277,14 @@ def _to_frame(parts: list[_Part]) -> pd.DataFrame:
     index = pd.Index(stations)
     codes = np.concatenate([index.get_indexer(p.stations).astype(np.int32)[p.codes] for p in parts]) \
         if len(parts) > 1 else parts[0].codes
+    codes = codes.astype(np.int16, copy=False) if len(stations) < 32_000 else codes
     data: dict[str, object] = {
         "station": pd.Categorical.from_codes(codes, categories=stations),
-        "time": (parts[0].times if len(parts) == 1 else np.concatenate([p.times for p in parts])
-                 ).view("datetime64[ns]"),
+        "time": parts[0].times if len(parts) == 1 else np.concatenate([p.times for p in parts]),
     }
     order = ["pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "o3_1h", "aqi"]
     for f in [f for f in order if any(f in p.values for p in parts)]:
-        pieces = [p.values.get(f, np.full(len(p.times), np.nan)) for p in parts]
+        pieces = [p.values[f] if f in p.values else np.full(len(p.times), np.nan) for p in parts]
         data[f] = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     # copy=False keeps one block per column: consolidating 15 million rows would copy them all again.
     return pd.DataFrame(data, copy=False)

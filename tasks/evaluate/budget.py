@@ -88,6 +88,9 @@ def evaluate_budget(target: Target, target_value: Decimal, ytd: Decimal, year: i
 
     A floor on a ratio (≥ 97.2%) is read as an allowance of the complement: the days used so far are
     estimated as (100 − ratio)% of the days elapsed. A ceiling (≤ N) is an allowance of N used by the value.
+    In the status row completion_pct is the share of the allowance used, expected_pct the share of the
+    year elapsed, gap_points their difference (positive = used faster than time) and projection the
+    year's use at this pace.
     """
     elapsed_days = (month_end(year, month).toordinal() - month_end(year - 1, 12).toordinal())
     year_days = days_in_year(year)
@@ -107,7 +110,7 @@ def evaluate_budget(target: Target, target_value: Decimal, ytd: Decimal, year: i
     detail = (f"{target.name_zh}（{where}）截至{month}月{what}，全年额度{fmt_num(allowed)}{au}，"
               f"剩余{fmt_num(status.remaining)}{au}；时间过去{fmt_num(share * HUNDRED, 1)}%，"
               f"额度已用{used_text}%（{LIGHT_ZH[status.light]}）。")
-    gap = share * HUNDRED - used_pct if used_pct is not None else None
+    gap = used_pct - share * HUNDRED if used_pct is not None else None
     return Evaluation(light=status.light, method="budget", detail_zh=detail, period=period, value=ytd,
                       target_value=target_value, completion_pct=q2(used_pct),
                       expected_pct=q2(share * HUNDRED),

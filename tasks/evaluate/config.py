@@ -42,13 +42,13 @@ class Thresholds:
 
 
 def light_for_gap(gap_points: Decimal, thresholds: Thresholds) -> str:
-    """Light for a schedule gap (positive = ahead, negative = behind): behind > yellow → yellow, > red → red.
+    """Light for points behind schedule (positive = behind, negative = ahead, as in fact_target_status):
+    more than yellow_gap_points behind → yellow, more than red_gap_points → red.
 
     The edges belong to the milder colour: exactly 10 points behind is still green, exactly 30 still yellow.
     """
-    behind = -gap_points
-    if behind > thresholds.red_gap_points:
+    if gap_points > thresholds.red_gap_points:
         return RED
-    if behind > thresholds.yellow_gap_points:
+    if gap_points > thresholds.yellow_gap_points:
         return YELLOW
     return GREEN

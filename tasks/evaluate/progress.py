@@ -39,8 +39,11 @@ def completion_pct(ytd: Decimal, target: Decimal) -> Decimal:
 
 
 def schedule_gap(completion: Decimal, expected: Decimal, comparator: Comparator) -> Decimal:
-    """Points ahead (+) or behind (−) schedule; for a ceiling (≤) using up faster is behind."""
-    return expected - completion if lower_is_better(comparator) else completion - expected
+    """Percentage points behind schedule (positive = behind, negative = ahead; fact_target_status's sign).
+
+    For a ceiling (≤) on a cumulative count, using it up faster than time is being behind.
+    """
+    return completion - expected if lower_is_better(comparator) else expected - completion
 
 
 def evaluate_cumulative(target: Target, target_value: Decimal, ytd: dict[int, Decimal],
@@ -68,10 +71,11 @@ def evaluate_cumulative(target: Target, target_value: Decimal, ytd: dict[int, De
     elif proj is not None:
         will_meet = complies(proj.point, target.comparator, target_value)
     basis = "上年同期进度" if method == "seasonal" else "序时进度"
-    behind = "超出" if gap >= 0 else "落后"
+    points = fmt_num(abs(gap), 1)
+    relation = "持平" if points == "0" else f"落后{points}个百分点" if gap > 0 else f"超出{points}个百分点"
     detail = (f"{target.name_zh}（{where}）截至{month}月累计{fmt_num(value)}{unit}，"
               f"年度目标{fmt_num(target_value)}{unit}，完成{fmt_num(completion, 1)}%，"
-              f"{basis}{fmt_num(expected, 1)}%，{behind}{fmt_num(abs(gap), 1)}个百分点（{LIGHT_ZH[light]}）")
+              f"{basis}{fmt_num(expected, 1)}%，{relation}（{LIGHT_ZH[light]}）")
     if proj is not None:
         verdict = {True: "预计能完成目标", False: "预计不能完成目标", None: "无法判断"}[will_meet]
         detail += (f"；按此进度预计全年{fmt_num(proj.point, 0)}{unit}"

@@ -16,6 +16,7 @@ STATUS_COLUMNS: tuple[str, ...] = (
 class Evaluation:
     """What one evaluator concluded; percentages and projections are Decimal rounded to 2 places.
 
+    gap_points is percentage points behind schedule (positive = behind), as fact_target_status stores it;
     light is green / yellow / red / grey (grey = no data or no baseline); method is linear / seasonal /
     level / budget / milestone / increase; detail_zh is the one-paragraph explanation with the numbers.
     """

@@ -46,6 +46,9 @@ def prepare_observations(observations: pd.DataFrame, as_of: dt.date) -> pd.DataF
     frame["year"] = periods.str.slice(0, 4).astype(int)
     frame["month"] = periods.str.slice(5, 7).astype(int)
     frame["basis"] = frame["basis"].fillna("ytd").astype(str)
+    odd = sorted(set(frame["basis"]) - {"ytd", "month"})
+    if odd:
+        raise ValueError(f"口径应为 ytd（累计）或 month（当月）/ basis must be ytd or month, got {odd[:5]}")
     recorded = local_dates(frame["recorded_at"])
     known = recorded.isna() | (recorded <= pd.Timestamp(as_of))
     frame = frame[known & (frame["period"] <= period_of(as_of.year, as_of.month))]

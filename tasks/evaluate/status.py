@@ -34,8 +34,10 @@ def target_status(observations: pd.DataFrame, catalog: Catalog, as_of: dt.date,
     """Status of every catalog target × county on `as_of` (columns: result.STATUS_COLUMNS).
 
     Rows cover each target's scope (the prefecture, or its counties) plus any other county that reported it;
-    a series without usable data is grey. `previous` is the last stored status frame (target_id, county_code,
-    light): a red that has caught up turns yellow for one round before green (瓯海 三色预警 practice).
+    a series without usable data is grey. `period` is the latest reported month; for a series without data
+    it is the month of as_of clipped to the plan year, so it is never empty. `previous` is the last stored
+    status frame (target_id, county_code, light): a red that has caught up turns yellow for one round
+    before green (瓯海 三色预警 practice).
     """
     thresholds = thresholds or Thresholds()
     obs = prepare_observations(observations, as_of)
@@ -45,12 +47,14 @@ def target_status(observations: pd.DataFrame, catalog: Catalog, as_of: dt.date,
     extra: dict[str, list[str]] = {}
     for tid, code in zip(observed["target_id"], observed["county_code"], strict=True):
         extra.setdefault(tid, []).append(code)
+    fallback = min(max(period_of(as_of.year, as_of.month), period_of(catalog.year, 1)), period_of(catalog.year, 12))
     rows = []
     for target in catalog.targets:
         codes = dict.fromkeys([*_scope_codes(target, catalog), *extra.get(target.id, [])])
         for code in codes:
             ev = _evaluate(target, code, groups, catalog, as_of, thresholds)
-            rows.append({"target_id": target.id, "county_code": code, "as_of": as_of, **ev.__dict__})
+            row = {"target_id": target.id, "county_code": code, "as_of": as_of, **ev.__dict__}
+            rows.append({**row, "period": ev.period or fallback})
     status = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
     if previous is not None and not previous.empty:
         status = apply_memory(status, previous)

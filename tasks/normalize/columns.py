@@ -7,6 +7,7 @@ is proportional to the distinct values, not the rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,10 +29,15 @@ def pick(mask: BoolArray, yes: Any, no: Any) -> ObjArray:
     return np.asarray(np.where(mask, yes, no), dtype=object)
 
 
-def column_of(rows: Sequence[Sequence[str | None]], index: int) -> ObjArray:
-    """The cells of one column, stripped, blank → None."""
-    raw = np.empty(len(rows), dtype=object)
-    raw[:] = [r[index] if index < len(r) else None for r in rows]
+def column_of(rows: Sequence[Sequence[str | None]], lengths: np.ndarray, index: int) -> ObjArray:
+    """The cells of one column (rows may be short: trailing empty cells are trimmed), stripped, blank → None."""
+    long = lengths > index
+    if long.all():
+        raw = np.fromiter(map(itemgetter(index), rows), dtype=object, count=len(rows))
+    else:  # only the rows that reach this column are visited
+        raw = np.full(len(rows), None, dtype=object)
+        at = np.flatnonzero(long)
+        raw[at] = np.fromiter((rows[i][index] for i in at.tolist()), dtype=object, count=len(at))
     return map_unique(raw, lambda s: s.strip() or None)[0]
 
 
@@ -54,4 +60,5 @@ def map_unique(values: ObjArray, fn: Callable[[str], Any]) -> tuple[ObjArray, Bo
 
 def blank(values: ObjArray) -> BoolArray:
     """Which cells are empty."""
-    return np.asarray(pd.isna(pd.Series(values, dtype=object)).to_numpy(), dtype=bool)
+    nothing: Any = None  # compared elementwise: the cells are str or None, never NaN
+    return np.asarray(np.equal(values, nothing), dtype=np.bool_)

@@ -55,7 +55,7 @@ def normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
         if header is None:
             headerless.append(sheet)
             continue
-        layout = plan_layout(sheet, header, catalog, helpers.counties, helpers.units, source_name, as_of, issues)
+        layout = plan_layout(sheet, header, catalog, helpers.counties, helpers.units, source_name, issues)
         if layout is not None:
             frames.append(normalize_sheet(sheet, header, layout, helpers, as_of, issues))
         else:

@@ -7,7 +7,6 @@ bare month (3月) comes from the same places. Each default is announced in an in
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from expectations.models import Catalog
@@ -80,7 +79,7 @@ def _settle_ambiguous(sheet: RawSheet, header: Header, counties: CountyResolver,
 
 
 def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: CountyResolver, units: UnitTable,
-                source_name: str, as_of: dt.date | None, issues: list[Issue]) -> Layout | None:
+                source_name: str, issues: list[Issue]) -> Layout | None:
     """Map the header's columns to roles and settle defaults; append Issues; None when the sheet cannot be read."""
     _settle_ambiguous(sheet, header, counties, units)
     name = sheet.name

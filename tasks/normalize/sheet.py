@@ -55,7 +55,8 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
     numbers = np.asarray(sheet.row_numbers[header.data_start:], dtype=np.int64)
     used = {f"target{i}": c for i, c in enumerate(layout.targets)}
     used |= {f"value{i}": c for i, c in enumerate(layout.values)} | dict(layout.columns)
-    cells = {key: column_of(data, c.index) for key, c in used.items()}
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    cells = {key: column_of(data, lengths, c.index) for key, c in used.items()}
     target_any = cells["target0"]
     if len(layout.targets) > 1:
         target_any = pick(blank(target_any), cells["target1"], target_any)
