@@ -50,8 +50,8 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
             keep &= ~rows
     times, per_tick = time_ticks(frame)
     step = HOUR_NS if feed.granularity == "hourly" else DAY_NS
-    off_grid = times % (step // per_tick) != 0
-    if off_grid.any():
+    if feed.grid().off_grid:
+        off_grid = times % (step // per_tick) != 0
         what = ("整点", "on the hour") if step == HOUR_NS else ("零点（日数据）", "at midnight (daily data)")
         issues.append(_issue(feed, Severity.CRITICAL, "time_off_grid", int(np.argmax(off_grid)), "time",
                              str(frame["time"].iloc[int(np.argmax(off_grid))]),
@@ -85,7 +85,7 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
                 v = fixed.setdefault(column, v.copy())  # copy only when something is set aside
                 v[bad] = np.nan
     cleaned = frame.assign(**fixed) if fixed else frame
-    grid = feed.grid() if not off_grid.any() else None
+    grid = None if feed.grid().off_grid else feed.grid()
     if not keep.all():
         cleaned = cleaned[keep]
         grid = None if grid is None else Grid(grid.first, grid.n_slots, grid.step, grid.position[keep])
@@ -119,6 +119,8 @@ def _duplicates(feed: AqFeed, keep: np.ndarray, issues: list[Issue]) -> np.ndarr
     key = feed.grid().position
     if len(key) == 0:
         return np.ones(0, dtype=bool)
+    if keep.all() and bool(np.all(key[1:] > key[:-1])):
+        return np.ones(len(key), dtype=bool)  # sorted by station and time, as feeds usually are: no repeats
     counts = np.bincount(key if keep.all() else key[keep], minlength=int(key.max()) + 1)
     if counts.max() <= 1:
         return np.ones(len(key), dtype=bool)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.contracts import Outcome
@@ -46,3 +48,13 @@ def ingest_markdown(summary: IngestSummary) -> str:
 def record_ingest_artifact(summary: IngestSummary) -> None:
     create_markdown_artifact(ingest_markdown(summary), key="ingest-summary",
                              description=f"minsheng ingest as of {summary.as_of}")
+
+
+@task(name="record-report-artifact", cache_policy=NO_CACHE)
+def record_report_artifact(ctx: RunContext, index: Path) -> None:
+    """A link to the report plus a short markdown summary, so the data team finds it from the Prefect UI."""
+    create_link_artifact(index.resolve().as_uri(), link_text=f"督查通报 {ctx.as_of}", key="supervision-report",
+                         description=f"minsheng supervision report as of {ctx.as_of}")
+    create_markdown_artifact(f"## 督查通报 / Supervision report — {ctx.as_of}\n\n"
+                             f"[{index.name}]({index.resolve().as_uri()}) written to `{index.parent}`.",
+                             key="supervision-report-summary")
