@@ -20,6 +20,8 @@ from expectations.models import Catalog, Comparator, County, Department, Target
 from expectations.suites import BASIS_VALUES, STATUS_VALUES
 
 Messages = tuple[str, str]
+BASIS_ZH: dict[str, str] = dict(zip(BASIS_VALUES, ("累计", "当月"), strict=True))
+STATUS_ZH: dict[str, str] = dict(zip(STATUS_VALUES, ("初步数", "正式数", "修订数"), strict=True))
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ def _range(lo: Decimal | None, hi: Decimal | None, unit: str) -> Messages:
 def _missing(field_zh: str, field_en: str, hint_zh: str, hint_en: str) -> Callable[..., Messages]:
     def message(ctx: MessageContext, row: dict[str, Any]) -> Messages:
         (loc_zh, loc_en), (what_zh, what_en) = where(row), _what(ctx, row)
-        subject_zh = f"{what_zh}" if row.get("target_id") else "该行"
-        subject_en = what_en if row.get("target_id") else "this row"
+        named = isinstance(row.get("target_id"), str)  # a missing id arrives as None or NaN
+        subject_zh, subject_en = (what_zh, what_en) if named else ("该行", "this row")
         return (f"{loc_zh}：{subject_zh}缺少{field_zh}，{hint_zh}",
                 f"{loc_en}: {subject_en} has no {field_en}; {hint_en}")
     return message
@@ -211,16 +213,18 @@ def _cumulative_decrease(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 def _duplicate_key(ctx: MessageContext, row: dict[str, Any]) -> Messages:
     (loc_zh, loc_en), (cell_zh, cell_en) = where(row), _cell(ctx, row)
     n, first = fmt(row.get("_dup_count")), fmt(row.get("_dup_first_row"))
-    return (f"{loc_zh}：{cell_zh}（口径 {fmt(row.get('basis'))}）在文件中出现 {n} 次（首次在第{first}行），"
+    basis = fmt(row.get("basis"))
+    return (f"{loc_zh}：{cell_zh}（{BASIS_ZH.get(basis, basis)}）在文件中出现 {n} 次（首次在第{first}行），"
             "同一指标、县市、月份和口径只能填报一行，请删除重复行。",
             f"{loc_en}: {cell_en} (basis {fmt(row.get('basis'))}) appears {n} times (first at row {first}); "
             "keep one row per target, county, period and basis.")
 
 
-def _bad_set(field_zh: str, field_en: str, allowed: tuple[str, ...], column: str) -> Callable[..., Messages]:
+def _bad_set(field_zh: str, field_en: str, allowed: dict[str, str], column: str) -> Callable[..., Messages]:
+    """`allowed` maps each value to its Chinese label."""
     def message(ctx: MessageContext, row: dict[str, Any]) -> Messages:
         (loc_zh, loc_en), v = where(row), fmt(row.get(column))
-        return (f"{loc_zh}：{field_zh}“{v}”无效，应为：{'、'.join(allowed)}。",
+        return (f"{loc_zh}：{field_zh}“{v}”无效，应为：{'、'.join(f'{z}（{k}）' for k, z in allowed.items())}。",
                 f"{loc_en}: {field_en} '{v}' is invalid; allowed: {', '.join(allowed)}.")
     return message
 
@@ -264,8 +268,8 @@ ROW_MESSAGES: dict[str, Callable[[MessageContext, dict[str, Any]], Messages]] = 
     "out_of_bounds": _out_of_bounds,
     "cumulative_decrease": _cumulative_decrease,
     "duplicate_key": _duplicate_key,
-    "bad_basis": _bad_set("口径", "basis", BASIS_VALUES, "basis"),
-    "bad_status": _bad_set("状态", "status", STATUS_VALUES, "status"),
+    "bad_basis": _bad_set("口径", "basis", BASIS_ZH, "basis"),
+    "bad_status": _bad_set("状态", "status", STATUS_ZH, "status"),
     "target_missed": _target_missed,
 }
 

@@ -8,6 +8,7 @@ switched off: they would flood Prefect logs for every file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -76,6 +77,13 @@ def gx_context() -> Any:
     return _runtime_instance().context
 
 
+def _register(runtime: _Runtime, suite: gx.ExpectationSuite) -> None:
+    """Add the suite to the context once (it gets expectation ids; Data Docs can find it); caller holds the lock."""
+    if suite.name not in runtime.order:
+        registered = runtime.context.suites.add(suite)
+        runtime.order[suite.name] = {str(e.id): i for i, e in enumerate(registered.expectations)}
+
+
 def run_suite(suite: gx.ExpectationSuite, frame: pd.DataFrame,
               parameters: dict[str, Any] | None = None) -> list[ExpectationValidationResult]:
     """Validate `frame` against `suite`; one result per expectation, in suite order.
@@ -88,14 +96,23 @@ def run_suite(suite: gx.ExpectationSuite, frame: pd.DataFrame,
     """
     runtime = _runtime_instance()
     with runtime.lock:
-        if suite.name not in runtime.order:
-            registered = runtime.context.suites.add(suite)  # gives expectation ids; Data Docs can find it
-            runtime.order[suite.name] = {str(e.id): i for i, e in enumerate(registered.expectations)}
+        _register(runtime, suite)
         batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=parameters or {})
     order = runtime.order[suite.name]
     # GX groups results by domain, not in suite order; receipts list rules in the order the suite defines them.
     return sorted(result.results, key=lambda r: order.get(str(r.expectation_config.id), len(order)))
+
+
+def forget_suite(name: str) -> None:
+    """Drop a suite registered by run_suite (its catalog left the cache), so a long-running worker that reloads
+    the catalog every tick does not accumulate suites."""
+    runtime = _runtime
+    if runtime is None:
+        return
+    with runtime.lock:
+        if runtime.order.pop(name, None) is not None:
+            runtime.context.suites.delete(name)
 
 
 def raised_exception(result: ExpectationValidationResult) -> str | None:
@@ -116,12 +133,14 @@ def render_data_docs(suite: gx.ExpectationSuite, frame: pd.DataFrame, directory:
                      parameters: dict[str, Any] | None = None) -> Path:
     """Validate once and write GX Data Docs (static HTML) for the result into `directory`; returns index.html.
 
-    For people browsing a validation by hand; the pipeline itself keeps its own results (tasks.validate).
+    For people browsing a validation by hand; the pipeline itself keeps its own results (tasks.validate). Unlike
+    run_suite this goes through a Checkpoint, so the result also stays in the context's in-memory results store:
+    fine for an occasional report, not for every drop.
     """
     import great_expectations as gx
 
     runtime = _runtime_instance()
-    site = f"docs_{abs(hash(str(directory.resolve())))}"
+    site = "docs_" + hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
     with runtime.lock:
         sites = runtime.context.get_site_names()
         if site not in sites:
@@ -131,9 +150,9 @@ def render_data_docs(suite: gx.ExpectationSuite, frame: pd.DataFrame, directory:
                                   "base_directory": str(directory.resolve())},
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             })
-        registered = runtime.context.suites.add_or_update(suite)
-        definition = runtime.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=f"docs.{suite.name}", data=runtime.batch_definition, suite=registered))
+        _register(runtime, suite)
+        definition = runtime.context.validation_definitions.add_or_update(gx.ValidationDefinition(
+            name=f"docs.{suite.name}", data=runtime.batch_definition, suite=runtime.context.suites.get(suite.name)))
         checkpoint = runtime.context.checkpoints.add_or_update(gx.Checkpoint(
             name=f"docs.{suite.name}", validation_definitions=[definition],
             actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[site])],

@@ -32,6 +32,7 @@ from expectations.gx_frame import (
     allowed_pairs,
     build_tables,
 )
+from expectations.gx_runtime import forget_suite
 from expectations.models import Catalog, Comparator, Scope
 from tasks.contracts import NORMALIZED_COLUMNS, Severity
 
@@ -94,6 +95,7 @@ def build_quality_suite(catalog: Catalog, name: str = "minsheng.quality") -> gx.
     # every known code (its total, or a breakdown), so its pairs would only make the suite bigger (and GX slower:
     # it re-serializes every parameter list many times per run).
     restricted = [t.id for t in catalog.targets if t.scope == Scope.COUNTIES]
+    pairs = [p for p in allowed_pairs(catalog) if p.split(PAIR_SEPARATOR)[0] in restricted]
     periods = list(plan_periods(catalog))
     items: list[Any] = [
         ex.ExpectTableColumnsToMatchOrderedList(column_list=[*NORMALIZED_COLUMNS, *DERIVED_COLUMNS],
@@ -110,7 +112,7 @@ def build_quality_suite(catalog: Catalog, name: str = "minsheng.quality") -> gx.
         ex.ExpectColumnValuesToBeInSet(column="county_code", value_set=codes,
                                        meta=_meta("unknown_county", "county_code")),
         ex.ExpectColumnValuesToBeInSet(
-            column="target_county", value_set=[p for p in allowed_pairs(catalog) if p.split(PAIR_SEPARATOR)[0] in restricted],
+            column="target_county", value_set=pairs,
             row_condition=Column("target_id").is_in(restricted or [""]) & Column("county_code").is_in(codes),
             meta=_meta("county_not_in_scope", "county_code")),
         ex.ExpectColumnValuesToBeInSet(column="period", value_set=periods, meta=_meta("bad_period", "period")),
@@ -190,5 +192,7 @@ def suites_for(catalog: Catalog) -> CatalogSuites:
         )
         _cache[id(catalog)] = built
         while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+            _, evicted = _cache.popitem(last=False)
+            forget_suite(evicted.quality.name)
+            forget_suite(evicted.target.name)
         return built

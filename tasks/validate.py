@@ -111,8 +111,7 @@ def _issue(severity: Severity, rule: str, column: str | None, zh_en: tuple[str, 
     return Issue(severity=severity, code=rule, message_zh=zh_en[0], message_en=zh_en[1],
                  sheet=sheet if isinstance(sheet, str) and sheet else None,
                  row=int(source_row) if source_row is not None and not pd.isna(source_row) else None,
-                 column=column, value=None if value is None or (isinstance(value, float) and pd.isna(value))
-                 else str(value))
+                 column=column, value=None if value is None or pd.isna(value) else str(value))
 
 
 def _layer(layer: str, results: list[ExpectationValidationResult], frame: pd.DataFrame, ctx: MessageContext,

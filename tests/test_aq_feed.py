@@ -290,3 +290,13 @@ def test_a_corrupt_parquet_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FeedError) as exc:
         read_feed(tmp_path / "broken.parquet")
     assert [i.code for i in exc.value.issues] == ["unreadable"]
+
+
+def test_hourly_times_off_the_hour_are_refused(tmp_path: Path) -> None:
+    data = _hours(["A1"], days=1)
+    data.loc[2, "time"] = pd.Timestamp("2021-03-01 02:30")
+    data.to_parquet(tmp_path / "f.parquet")
+    result = run_derivation(tmp_path / "f.parquet", REGISTRY)
+    off = next(i for i in result.issues if i.code == "time_off_grid")
+    assert off.severity == Severity.CRITICAL and off.row == 3 and "02:30" in (off.value or "")
+    assert result.outcome == Outcome.QUARANTINE

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from expectations.gx_frame import DERIVED_COLUMNS, allowed_counties, build_tables, prepare_frame
+from expectations.gx_runtime import gx_context, run_suite
 from expectations.loader import load_catalog
 from expectations.models import Bounds, Catalog, Target
 from expectations.suites import (
@@ -51,7 +52,7 @@ def _with_targets(catalog: Catalog, *extra: Target) -> Catalog:
 def _kwargs(suite: Any, rule: str) -> dict[str, Any]:
     """kwargs of the (first) expectation of a rule."""
     for expectation in suite.expectations:
-        if expectation.meta.get("rule") == rule:
+        if (expectation.meta or {}).get("rule") == rule:
             return dict(expectation.configuration.kwargs)
     raise AssertionError(f"no expectation for rule {rule}")
 
@@ -99,9 +100,9 @@ def test_suite_size_does_not_grow_with_targets_or_distinct_bounds(catalog: Catal
 
 def test_layers_carry_their_severity(catalog: Catalog) -> None:
     suites = suites_for(catalog)
-    assert suites.quality.meta["severity"] == "critical"
-    assert suites.target.meta["severity"] == "warning"
-    assert {e.meta["rule"] for e in suites.target.expectations} == {"target_missed"}
+    assert (suites.quality.meta or {}).get("severity") == "critical"
+    assert (suites.target.meta or {}).get("severity") == "warning"
+    assert {(e.meta or {}).get("rule") for e in suites.target.expectations} == {"target_missed"}
 
 
 def test_building_the_suites_is_fast(catalog: Catalog) -> None:
@@ -216,3 +217,15 @@ def test_previous_ytd_is_taken_within_the_file(catalog: Catalog) -> None:
     assert frame["prev_ytd_f"].tolist()[0] == 500.0
     assert np.isnan(frame["prev_ytd_f"].tolist()[1])
     assert np.isnan(frame["prev_ytd_f"].tolist()[2])
+
+
+def test_evicted_suites_leave_the_gx_context(catalog: Catalog) -> None:
+    first = _with_targets(catalog)
+    suites = suites_for(first)
+    frame = prepare_frame(_frame([{"target_id": "employment.new_urban_jobs", "county_code": PREFECTURE,
+                                   "period": "2021-03", "value": Decimal("1")}]), suites.tables)
+    run_suite(suites.target, frame)
+    assert suites.target.name in {s.name for s in gx_context().suites.all()}
+    for _ in range(10):
+        suites_for(_with_targets(catalog))
+    assert suites.target.name not in {s.name for s in gx_context().suites.all()}

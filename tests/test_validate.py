@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expectations.gx_runtime import raised_exception, run_suite
+from expectations.gx_frame import prepare_frame
+from expectations.gx_runtime import raised_exception, render_data_docs, run_suite
 from expectations.loader import load_catalog
 from expectations.models import Bounds, Catalog, Target
+from expectations.suites import suite_parameters, suites_for
 from tasks.contracts import NORMALIZED_COLUMNS, Drop, Issue, Outcome, Severity, outcome_for
 from tasks.validate import validate_drop, validate_rows, validate_rows_detailed
 
@@ -271,7 +273,16 @@ def test_validate_drop_takes_the_department_from_the_folder(catalog: Catalog, tm
                 relative_name="x.csv")
     report = validate_drop.fn(drop, rows, catalog, AS_OF)
     assert [i.code for i in report.issues] == ["not_owner"]
-    assert not list(tmp_path.iterdir())  # validation writes nothing
+    assert not (Path.cwd() / "gx").exists()  # the GX context is ephemeral: no project folder appears
+
+
+def test_data_docs_render_into_a_given_folder(catalog: Catalog, tmp_path: Path) -> None:
+    suites = suites_for(catalog)
+    rows = prepare_frame(frame([obs(catalog, UNEMPLOYMENT, "120")]), suites.tables)
+    index = render_data_docs(suites.quality, rows, tmp_path / "docs", suite_parameters(catalog, "hrss", AS_OF))
+    assert index == tmp_path / "docs" / "index.html" and index.is_file()
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "docs" / "validations").rglob("*.html")]
+    assert pages and any("bound_max_f" in page for page in pages)
 
 
 def test_performance_sanity_200k_rows(catalog: Catalog) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 WAREHOUSE_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = WAREHOUSE_DIR / "alembic.ini"
@@ -77,6 +78,8 @@ def write_connection(engine: Engine) -> Connection:
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic configuration for our migrations, independent of the current working directory."""
+    from alembic.config import Config  # imported here: loaders and readers never pay for alembic
+
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -86,6 +89,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     """Create or upgrade the warehouse schema (tables, indexes, BI views) to `revision`."""
+    from alembic import command
+
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     try:
         with write_connection(engine) as conn:

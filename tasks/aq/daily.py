@@ -135,7 +135,6 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
     with ThreadPoolExecutor(workers) as pool:
         for part in pool.map(reduce, ("o3", *MEANS_24H)):
             out.update(part)
-    del buffers
     seen = sum(out[f"{p}_n"] for p in (*MEANS_24H, "o3"))
     has = np.asarray(seen).ravel() > 0
     dates = (first * HOUR_NS + np.arange(n_days, dtype=np.int64) * DAY_NS).view("datetime64[ns]")

@@ -234,23 +234,31 @@ def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit |
 
 
 def _stations(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> tuple[np.ndarray, list[str]]:
-    # Work on the dictionary of distinct ids, never on millions of strings.
+    # Work on each chunk's dictionary of distinct ids, never on millions of strings: a chunk's codes are one
+    # gather through a small lookup table from its dictionary to the drop's station list.
     encoded = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-    chunks = pa.table({"s": encoded}).unify_dictionaries().column("s").chunks
-    if not chunks:
-        return np.zeros(0, dtype=np.int32), []
-    ids = pd.Series(pc.cast(chunks[0].dictionary, pa.string()).to_pylist(), dtype=object)
-    cleaned, stations = pd.factorize(ids.str.strip())
-    # Codes as narrow as pandas keeps them (int16 below 32,767 stations): no conversion pass later.
-    lookup = np.append(cleaned, -1).astype(np.int16 if len(stations) < 32_000 else np.int32)
-    lookup[np.isin(lookup, np.flatnonzero(np.asarray(stations, dtype=object) == ""))] = -1
-    sentinel = len(lookup) - 1
-    indices = [c.indices.fill_null(sentinel).to_numpy() if c.null_count else c.indices.to_numpy() for c in chunks]
-    codes = lookup[indices[0] if len(indices) == 1 else np.concatenate(indices)]
+    stations: dict[str, int] = {}
+    lookups = []
+    previous: pa.Array | None = None
+    for chunk in encoded.chunks:
+        if previous is not None and chunk.dictionary.equals(previous):
+            lookups.append(lookups[-1])  # Parquet row groups usually repeat the same dictionary
+            continue
+        previous = chunk.dictionary
+        ids = pc.utf8_trim_whitespace(pc.cast(chunk.dictionary, pa.string())).to_pylist()
+        lookup = [-1 if not sid else stations.setdefault(sid, len(stations)) for sid in ids]
+        lookups.append(np.array([*lookup, -1], dtype=np.int32))  # the last slot is for null ids
+    dtype = np.int16 if len(stations) < 32_000 else np.int32  # as narrow as pandas keeps category codes
+    codes = np.empty(len(encoded), dtype=dtype)
+    start = 0
+    for chunk, lookup in zip(encoded.chunks, lookups, strict=True):
+        indices = chunk.indices.fill_null(len(lookup) - 1) if chunk.null_count else chunk.indices
+        codes[start:start + len(chunk)] = lookup.astype(dtype)[indices.to_numpy()]  # fancy indexing beats take
+        start += len(chunk)
     if len(codes) and codes.min() < 0:
         raise FeedError([critical("missing_station", "站点为空", "the station is empty", sheet=name,
                                   row=first_row + int(np.argmax(codes < 0)), column=header)])
-    return codes, [str(s) for s in stations]
+    return codes, list(stations)
 
 
 def _csv_headers(file: Path, name: str) -> tuple[list[str], str]:

@@ -20,7 +20,7 @@ from tasks.contracts import Issue, Severity
 
 DAY_NS = 24 * HOUR_NS
 # Beyond any analyser's range (µg/m³; CO mg/m³): a value above is an instrument or unit error, not air.
-# PM10 allows for dust storms (Beijing hourly PM10 passed 8,000 µg/m³ in March 2021).
+# PM10 leaves room for dust storms, which drive hourly PM10 to several thousand µg/m³.
 ABSURD_MAX: dict[str, float] = {"pm25": 2000, "pm10": 10000, "so2": 6000, "no2": 3000, "co": 150, "o3": 2000,
                                 "o3_8h": 2000, "o3_1h": 2000}
 # Median CO (mg/m³) outside this band means the declared unit is wrong by a factor of 1000.
@@ -40,14 +40,21 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
     codes = frame["station"].cat.codes.to_numpy()
     categories = list(frame["station"].cat.categories)
     known = {s.id for s in registry.stations}
-    for code, sid in enumerate(categories):
-        if sid not in known:
-            rows = codes == code
-            issues.append(_issue(feed, Severity.CRITICAL, "unknown_station", int(np.argmax(rows)), "station", sid,
-                                 f"站点 {sid!r} 不在站点名录中（{int(rows.sum())} 行），请在 stations.yaml 中登记",
-                                 f"station {sid!r} is not in the station registry ({int(rows.sum())} rows); "
+    unknown = [code for code, sid in enumerate(categories) if sid not in known]
+    if unknown:
+        keep &= ~np.isin(codes, unknown)
+        counts = np.bincount(codes, minlength=len(categories))
+        for code in unknown[:MAX_LISTED]:
+            sid = categories[code]
+            issues.append(_issue(feed, Severity.CRITICAL, "unknown_station", int(np.argmax(codes == code)),
+                                 "station", sid,
+                                 f"站点 {sid!r} 不在站点名录中（{counts[code]} 行），请在 stations.yaml 中登记",
+                                 f"station {sid!r} is not in the station registry ({counts[code]} rows); "
                                  "add it to stations.yaml"))
-            keep &= ~rows
+        if len(unknown) > MAX_LISTED:
+            issues.append(Issue(Severity.CRITICAL, "unknown_station",
+                                f"另有 {len(unknown) - MAX_LISTED} 个站点不在名录中",
+                                f"{len(unknown) - MAX_LISTED} more stations are not in the registry"))
     times, per_tick = time_ticks(frame)
     step = HOUR_NS if feed.granularity == "hourly" else DAY_NS
     if feed.grid().off_grid:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from expectations.loader import load_catalog
 from expectations.models import Catalog
 from minsheng.settings import Settings, get_settings
+from tasks.evaluate.config import Thresholds
 from tasks.read import ReadLimits
 from warehouse.db import make_engine
 
@@ -32,6 +33,8 @@ class RunContext:
     limits: ReadLimits
     stable_seconds: float
     wall_clock: float  # seconds since the epoch, for the stable-file window
+    thresholds: Thresholds
+    alert_urls: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def raw_dir(self) -> Path:
@@ -80,7 +83,8 @@ def run_context(as_of: dt.date | str | None = None, settings: Settings | None = 
                         max_columns=settings.max_columns)
     return RunContext(as_of=day, recorded_at=recorded_at, data_dir=settings.data_dir.resolve(),
                       warehouse_url=settings.resolved_warehouse_url, catalog_dir=settings.catalog_dir.resolve(),
-                      limits=limits, stable_seconds=settings.stable_seconds, wall_clock=wall.timestamp())
+                      limits=limits, stable_seconds=settings.stable_seconds, wall_clock=wall.timestamp(),
+                      thresholds=Thresholds.from_settings(settings), alert_urls=dict(settings.alert_urls))
 
 
 @lru_cache(maxsize=8)

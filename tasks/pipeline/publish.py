@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -9,6 +11,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.contracts import Outcome
+from tasks.lag import is_workday
+from tasks.pipeline.assess import AlertSummary
 from tasks.pipeline.context import RunContext
 from tasks.pipeline.ingest import IngestSummary
 from warehouse.curated import curated_is_stale, publish_curated, rebuild_curated
@@ -58,3 +62,44 @@ def record_report_artifact(ctx: RunContext, index: Path) -> None:
     create_markdown_artifact(f"## 督查通报 / Supervision report — {ctx.as_of}\n\n"
                              f"[{index.name}]({index.resolve().as_uri()}) written to `{index.parent}`.",
                              key="supervision-report-summary")
+
+
+@dataclass
+class TickSummary:
+    as_of: dt.date
+    ingest: IngestSummary
+    alerts: AlertSummary
+    warehouse_url: str
+    data_dir: str
+
+
+def alert_markdown(alerts: AlertSummary) -> str:
+    lines = [f"## 预警 / Alerts: {len(alerts.opened)} opened, {len(alerts.escalated)} escalated, "
+             f"{len(alerts.resolved)} resolved, {alerts.updated} updated",
+             f"- notices sent: {alerts.notices_sent}, failed: {alerts.notices_failed}"]
+    for label, titles in (("新增 opened", alerts.opened), ("升级 escalated", alerts.escalated),
+                          ("解除 resolved", alerts.resolved)):
+        lines += [f"- {label}: {t}" for t in titles[:50]]
+    return "\n".join(lines)
+
+
+@task(name="record-alert-artifact", cache_policy=NO_CACHE)
+def record_alert_artifact(ctx: RunContext, alerts: AlertSummary) -> None:
+    create_markdown_artifact(alert_markdown(alerts), key="alerts-summary",
+                             description=f"minsheng alerts as of {ctx.as_of}")
+
+
+@task(name="record-tick-artifact", cache_policy=NO_CACHE)
+def record_tick_artifact(summary: TickSummary) -> None:
+    create_markdown_artifact(f"# minsheng tick — {summary.as_of}\n\n{ingest_markdown(summary.ingest)}\n\n"
+                             f"{alert_markdown(summary.alerts)}", key="tick-summary",
+                             description=f"what the tick as of {summary.as_of} did")
+
+
+@task(name="skip-unless-workday", cache_policy=NO_CACHE)
+def skip_unless_workday(ctx: RunContext) -> bool:
+    """True (skip) on Chinese public holidays and weekends that are not adjusted working days."""
+    if is_workday(ctx.as_of):
+        return False
+    get_run_logger().info("%s is not a working day in China; nothing to check", ctx.as_of)
+    return True
