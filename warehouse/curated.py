@@ -171,11 +171,12 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str] = CURATED_TABLES,
                     observation_years: Collection[int] | None = None, full: bool = False) -> dict[str, int]:
-    """Rewrite curated partitions from the database; returns the number of partitions written per table.
+    """Bring curated partitions up to date with the database; returns partitions written per table.
 
-    `observation_years` limits fact_observation to those years (what one load touched); the small tables are
-    always rewritten whole. `full` also deletes partitions the database no longer has and starts the
-    manifest afresh (that is `rebuild_curated`).
+    Only partitions whose database signature differs from the manifest (or whose file is missing) are
+    rewritten, so a tick with nothing new costs a few aggregate queries. `observation_years` limits
+    fact_observation to those years (what one load touched). `full` rewrites every partition, deletes those
+    the database no longer has and starts the manifest afresh (that is `rebuild_curated`).
     """
     unknown = set(tables) - set(CURATED_TABLES)
     if unknown:
@@ -185,30 +186,35 @@ def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str
     with _publish_lock(curated_dir), _snapshot(engine) as conn:
         manifest = {} if full else read_manifest(curated_dir)
         for name in tables:
-            table = _MODELS[name]
+            table, entry = _MODELS[name], manifest.setdefault(name, {})
             if name in _BY_PERIOD:
                 signatures = _period_signatures(conn, name)
-                years = sorted(signatures) if observation_years is None or name != "fact_observation" \
-                    else sorted(str(y) for y in observation_years)
-                parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in years}
+                years = set(signatures)
+                if observation_years is not None and name == "fact_observation":
+                    years &= {str(y) for y in observation_years}
+                due = sorted(y for y in years if full or _outdated(curated_dir, name, y, entry, signatures))
+                parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in due}
             else:
-                parts = _time_partitions(conn, name)
-                signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in parts.items()}
-            entry = manifest.setdefault(name, {})
+                every = _time_partitions(conn, name)
+                signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in every.items()}
+                parts = {y: p for y, p in every.items() if full or _outdated(curated_dir, name, y, entry, signatures)}
             for year, frame in parts.items():
-                if year in signatures:
-                    _write_partition(curated_dir, table, year, frame)
-                    entry[year] = signatures[year]
+                _write_partition(curated_dir, table, year, frame)
+                entry[year] = signatures[year]
             if full or observation_years is None or name != "fact_observation":
-                for stale_year in set(entry) - set(signatures):
-                    del entry[stale_year]
+                for gone in set(entry) - set(signatures):
+                    del entry[gone]
                 _remove_missing(curated_dir, name, set(signatures))
-            written[name] = sum(1 for y in parts if y in signatures)
+            written[name] = len(parts)
         fault_point("curated_manifest")
         payload = {"version": 1, "tables": manifest}
         _atomic_write(curated_dir / MANIFEST,
                       lambda fh: fh.write(json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")))
     return written
+
+
+def _outdated(curated_dir: Path, name: str, year: str, entry: dict[str, str], signatures: dict[str, str]) -> bool:
+    return entry.get(year) != signatures[year] or not partition_path(curated_dir, name, year).is_file()
 
 
 def _remove_missing(curated_dir: Path, table: str, keep: set[str]) -> None:

@@ -64,8 +64,8 @@ def write_checks(conn: Connection, load_id: int, sha256: str, issues: list[Issue
         return 0
     conn.execute(CHECK.insert(), [
         {"load_id": load_id, "sha256": sha256, "rule": i.code, "severity": Severity(i.severity).value,
-         "sheet": i.sheet, "row_number": None if i.row is None else int(i.row), "column_name": i.column, "value": i.value,
-         "message_zh": i.message_zh, "message_en": i.message_en, "recorded_at": at}
+         "sheet": i.sheet, "row_number": None if i.row is None else int(i.row), "column_name": i.column,
+         "value": i.value, "message_zh": i.message_zh, "message_en": i.message_en, "recorded_at": at}
         for i in issues
     ])
     return len(issues)

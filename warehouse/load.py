@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select, text
 
-from tasks.contracts import Drop, Issue, Outcome, Severity, Verdict
+from tasks.contracts import Drop, Issue, Outcome, Verdict
 from warehouse.db import write_connection
 from warehouse.dims import ensure_periods
 from warehouse.faults import fault_point

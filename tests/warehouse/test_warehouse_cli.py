@@ -31,7 +31,7 @@ def test_db_upgrade_sync_and_curated_rebuild(warehouse_url: str, tmp_path: Path,
     try:
         assert set(BI_VIEWS) <= set(inspect(engine).get_view_names())
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT COUNT(*) FROM dim_target")).scalar() > 100
+            assert conn.execute(text("SELECT COUNT(*) FROM dim_target")).scalar_one() > 100
     finally:
         engine.dispose()
     stale = runner.invoke(app, ["curated", "status"])

@@ -19,7 +19,6 @@ from sqlalchemy import Engine, text
 from wh_helpers import JOBS, T0, UNEMPLOYMENT, big_frame, catalog, concurrent_worker, content_of, frame, make_drop
 
 from tasks.contracts import Drop, Outcome, Verdict
-
 from warehouse.faults import STOP_ENV
 from warehouse.load import LoadOutcome, load_drop
 
@@ -30,18 +29,19 @@ BIG_ROWS = {"sqlite": 200_000, "postgresql": 60_000}
 SHA = "5" * 64
 
 
-def _wait_stopped_or_exited(proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Until the process stopped itself at its fault point (SIGSTOP) or ended (e.g. a duplicate never gets there)."""
+def _wait_stopped_or_exited(proc: subprocess.Popen[bytes], timeout: float = 120) -> bool:
+    """Wait until the process stopped itself at its fault point (SIGSTOP: True) or ended (False; a duplicate
+    never reaches the point)."""
     deadline = time.monotonic() + timeout
     status = psutil.Process(proc.pid)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return
+            return False
         try:
             if status.status() == psutil.STATUS_STOPPED:
-                return
+                return True
         except psutil.NoSuchProcess:
-            return
+            return False
         time.sleep(0.02)
     raise AssertionError(f"loader neither stopped nor ended within {timeout}s")
 
@@ -69,25 +69,36 @@ def test_sigkill_mid_load_leaves_nothing_and_the_next_load_loads_once(engine: En
     rows.to_pickle(pickled)
     url = engine.url.render_as_string(hide_password=False)
     with engine.connect() as conn:
-        base_periods = conn.execute(text("SELECT COUNT(*) FROM dim_period")).scalar()
+        base_periods = int(conn.execute(text("SELECT COUNT(*) FROM dim_period")).scalar_one())
     command = [sys.executable, str(HELPER), "load", url, str(pickled), SHA]
     rng = random.Random(20210408)
     # Stopped (SIGSTOP) at a known step, then SIGKILLed: mid-staging, with everything written but not committed,
     # at a random moment, and just after the commit.
     scenarios: list[tuple[str, Any]] = [("stop", "staged"), ("stop", "before_commit"),
-                                        ("delay", rng.uniform(1.0, 4.0)), ("stop", "committed")]
-    outcomes = []
-    for kind, point in scenarios:
-        env = dict(os.environ)
+                                        ("delay", rng.uniform(0.2, 3.0)), ("stop", "committed")]
+    def start(kind: str, point: Any) -> subprocess.Popen[bytes]:
+        env = dict(os.environ, **({STOP_ENV: point} if kind == "stop" else {}))
+        return subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
+    outcomes: list[tuple[Any, str | None]] = []
+    upcoming = start(*scenarios[0])
+    for number, (kind, point) in enumerate(scenarios):
+        proc = upcoming
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        if number + 1 < len(scenarios):  # the next loader imports while this one loads
+            upcoming = start(*scenarios[number + 1])
+        loaded_before = outcomes and outcomes[-1][1] == "loaded"
         if kind == "stop":
-            env[STOP_ENV] = point
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if kind == "stop":
-            _wait_stopped_or_exited(proc)
+            stopped = _wait_stopped_or_exited(proc)
         else:
             time.sleep(point)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        _, stderr = proc.communicate(timeout=30)
+        if kind == "stop" and not loaded_before:
+            assert stopped, f"loader ended before reaching {point}: {stderr.decode()[-2000:]}"
         outcomes.append((point, _all_or_nothing(engine, len(rows), base_periods)))
     # Killed before the commit: nothing; killed after it (stage "committed"): the whole file.
     assert [status for _, status in outcomes[:2]] == [None, None]

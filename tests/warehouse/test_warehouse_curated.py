@@ -9,9 +9,20 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, insert
-from wh_helpers import CHUXIONG, JOBS, PREFECTURE, SHUANGBAI, T0, UNEMPLOYMENT, content_of, frame, make_drop, \
-    scalar, verdict
+from sqlalchemy import Engine, insert, update
+from wh_helpers import (
+    CHUXIONG,
+    JOBS,
+    PREFECTURE,
+    SHUANGBAI,
+    T0,
+    UNEMPLOYMENT,
+    content_of,
+    frame,
+    make_drop,
+    scalar,
+    verdict,
+)
 
 from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publish_curated, rebuild_curated
 from warehouse.faults import set_fault_hook
@@ -103,7 +114,7 @@ def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) ->
     assert not curated_is_stale(engine, curated)
     opened = dt.datetime(2021, 4, 10, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
-        conn.execute(insert(FactTargetStatus.__table__).values(
+        conn.execute(insert(FactTargetStatus).values(
             target_id=JOBS, county_code=PREFECTURE, as_of=dt.date(2021, 4, 10), period="2021-03",
             value=Decimal("1500"), target=Decimal("20000"), completion_pct=Decimal("7.5"),
             expected_pct=Decimal("25"), gap_points=Decimal("17.5"), light="yellow", method="linear",
@@ -112,7 +123,7 @@ def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) ->
     publish_curated(engine, curated, tables=["fact_target_status"])
     assert not curated_is_stale(engine, curated)
     with engine.begin() as conn:
-        conn.execute(insert(FactAlert.__table__).values(
+        conn.execute(insert(FactAlert).values(
             fingerprint="abc", alert_class="progress_lag", kind="behind_schedule", severity="warning",
             target_id=JOBS, department="hrss", county_code=PREFECTURE, period="2021-03", opened_at=opened,
             updated_at=opened, escalation_level=0, message_zh="落后", message_en="behind", payload={"gap": "17.5"}))
@@ -120,7 +131,7 @@ def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) ->
     publish_curated(engine, curated, tables=["fact_alert"])
     assert not curated_is_stale(engine, curated)
     with engine.begin() as conn:  # resolving an alert changes no count, only content
-        conn.execute(FactAlert.__table__.update().values(resolved_at=opened + dt.timedelta(days=3)))
+        conn.execute(update(FactAlert).values(resolved_at=opened + dt.timedelta(days=3)))
     assert curated_is_stale(engine, curated)
     rebuild_curated(engine, curated)
     alerts = pq.read_table(partition_path(curated, "fact_alert", "2021")).to_pandas()

@@ -13,8 +13,21 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import Engine, exc
-from wh_helpers import CHUXIONG, JOBS, LUFENG, PREFECTURE, SHUANGBAI, T0, UNEMPLOYMENT, checksum, content_of, \
-    current, frame, make_drop, verdict
+from wh_helpers import (
+    CHUXIONG,
+    JOBS,
+    LUFENG,
+    PREFECTURE,
+    SHUANGBAI,
+    T0,
+    UNEMPLOYMENT,
+    checksum,
+    content_of,
+    current,
+    frame,
+    make_drop,
+    verdict,
+)
 
 from warehouse.db import make_engine
 from warehouse.faults import set_fault_hook
@@ -81,7 +94,7 @@ def test_a_failure_anywhere_leaves_the_warehouse_unchanged(engine: Engine, fault
 def _hold_write_lock(engine: Engine) -> tuple[Any, Any]:
     """Take the warehouse's write lock from another connection; returns (release, connection)."""
     if engine.dialect.name == "sqlite":
-        raw = sqlite3.connect(engine.url.database, isolation_level=None, check_same_thread=False)
+        raw = sqlite3.connect(str(engine.url.database), isolation_level=None, check_same_thread=False)
         raw.execute("BEGIN IMMEDIATE")
         return raw.rollback, raw
     raw_pg = psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
@@ -171,7 +184,8 @@ def test_retry_backs_off_exponentially_and_gives_up() -> None:
 
 
 def test_retry_returns_the_first_success_and_never_retries_terminal_errors() -> None:
-    outcomes = iter([_wrapped(sqlite3.OperationalError("database is locked")), "done"])
+    outcomes: Iterator[BaseException | str] = iter([_wrapped(sqlite3.OperationalError("database is locked")),
+                                                     "done"])
 
     def flaky() -> str:
         item = next(outcomes)

@@ -27,7 +27,7 @@ from wh_helpers import (
 )
 
 from tasks.contracts import Issue, Outcome, Severity
-from warehouse.load import LoadOutcome, load_drop
+from warehouse.load import LoadOutcome, LoadResult, load_drop
 from warehouse.queries import current_values, observations_as_of, seen_hashes, was_loaded
 
 MARCH = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300"),
@@ -35,7 +35,7 @@ MARCH = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03",
 
 
 def _load(engine: Engine, rows: pd.DataFrame, at: dt.datetime = T0, name: str = "march.csv",
-          outcome: Outcome = Outcome.LOAD, issues: list[Issue] | None = None) -> object:
+          outcome: Outcome = Outcome.LOAD, issues: list[Issue] | None = None) -> LoadResult:
     return load_drop(engine, make_drop(content_of(rows), name), verdict(rows, outcome, issues), recorded_at=at)
 
 
@@ -67,7 +67,8 @@ def test_same_bytes_under_another_name_change_nothing(engine: Engine) -> None:
     assert current(engine) == before and scalar(engine, "SELECT COUNT(*) FROM fact_observation") == count
     with engine.connect() as conn:
         ledger = conn.execute(text("SELECT status, first_seen, last_seen FROM drop_ledger")).all()
-        sightings = dict(conn.execute(text("SELECT relative_name, outcome FROM drop_sighting")).tuples().all())
+        sightings: dict[str, str] = dict(
+            conn.execute(text("SELECT relative_name, outcome FROM drop_sighting")).tuples().all())
     assert len(ledger) == 1 and ledger[0].status == "loaded"
     assert str(ledger[0].last_seen) > str(ledger[0].first_seen)
     assert sightings == {"march.csv": "loaded", "copy of march.csv": "duplicate"}

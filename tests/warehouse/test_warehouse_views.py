@@ -10,8 +10,20 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, text
-from wh_helpers import CHUXIONG, JOBS, LUFENG, PREFECTURE, SHUANGBAI, T0, UNEMPLOYMENT, catalog, content_of, \
-    frame, make_drop, verdict
+from wh_helpers import (
+    CHUXIONG,
+    JOBS,
+    LUFENG,
+    PREFECTURE,
+    SHUANGBAI,
+    T0,
+    UNEMPLOYMENT,
+    catalog,
+    content_of,
+    frame,
+    make_drop,
+    verdict,
+)
 
 from warehouse.load import load_drop
 from warehouse.models import FactAlert, FactTargetStatus
@@ -46,12 +58,13 @@ def evaluated(engine: Engine) -> Engine:
         _status(UNEMPLOYMENT, PREFECTURE, july, "2021-06", "green", None, None, value="4.2"),
     ]
     with engine.begin() as conn:
-        conn.execute(insert(FactTargetStatus.__table__), rows)
+        conn.execute(insert(FactTargetStatus), rows)
         alert = {"alert_class": "progress_lag", "kind": "behind_schedule", "severity": "critical",
                  "target_id": JOBS, "department": "hrss", "county_code": PREFECTURE, "period": "2021-06",
-                 "opened_at": AT, "updated_at": AT, "resolved_at": None, "escalation_level": 1, "message_zh": "城镇新增就业落后序时进度",
-                 "message_en": "new urban jobs behind schedule", "payload": {"gap_points": "30"}}
-        conn.execute(insert(FactAlert.__table__), [
+                 "opened_at": AT, "updated_at": AT, "resolved_at": None, "escalation_level": 1,
+                 "message_zh": "城镇新增就业落后序时进度", "message_en": "new urban jobs behind schedule",
+                 "payload": {"gap_points": "30"}}
+        conn.execute(insert(FactAlert), [
             {**alert, "fingerprint": "f-open"},
             {**alert, "fingerprint": "f-old", "resolved_at": AT + dt.timedelta(days=1)},
         ])
@@ -87,7 +100,8 @@ def test_department_scorecard_counts_every_catalog_target(evaluated: Engine) -> 
 
 
 def test_county_breakdown_compares_counties_with_the_prefecture(evaluated: Engine) -> None:
-    rows = {r.county_code: r for r in _rows(evaluated, f"SELECT * FROM v_county_breakdown WHERE target_id = '{JOBS}'")}
+    sql = f"SELECT * FROM v_county_breakdown WHERE target_id = '{JOBS}'"
+    rows = {r.county_code: r for r in _rows(evaluated, sql)}
     assert set(rows) == {CHUXIONG, LUFENG}
     assert Decimal(str(rows[CHUXIONG].prefecture_value)) == 4000
     additive = catalog().target(JOBS).additive

@@ -1,8 +1,9 @@
 """Inputs and probes for the warehouse tests: normalized frames, drops, verdicts, a warehouse checksum, and the
 entry points that crash and concurrency tests run in other processes.
 
-Run as a script (`python wh_helpers.py load <url> <frame.pkl> <sha256>`) it loads one pickled frame and prints
-the outcome as JSON, so a test can SIGKILL it mid-load.
+Run as a script (`python wh_helpers.py load <url> <frame.pkl> <sha256>`) it imports everything, reads the
+pickled frame, waits for a line on stdin, then loads the frame and prints the outcome as JSON — so a test can
+start it early and SIGKILL it at a chosen moment of the load itself.
 """
 
 from __future__ import annotations
@@ -109,11 +110,12 @@ def big_frame(n_rows: int) -> pd.DataFrame:
 
 
 def load_pickled(url: str, frame_path: str, sha256: str) -> dict[str, Any]:
-    """Load a pickled frame as one drop (the subprocess side of the crash test)."""
+    """Load a pickled frame as one drop once stdin says go (the subprocess side of the crash test)."""
     from warehouse.db import make_engine
     from warehouse.load import load_drop
 
     rows = pd.read_pickle(frame_path)
+    sys.stdin.readline()
     drop = Drop(Path(frame_path), "hrss", sha256, 1, 0.0, "big.csv")
     engine = make_engine(url)
     result = load_drop(engine, drop, Verdict(Outcome.LOAD, rows), recorded_at=T0)
