@@ -10,13 +10,8 @@ from expectations.models import Catalog
 from tasks.anomalies.cross import parts_vs_total, peer_outliers, peer_unit_slips
 from tasks.anomalies.findings import ANOMALY_COLUMNS, empty_findings
 from tasks.anomalies.frame import AnomalyConfig, Labels, anomaly_frame
-from tasks.anomalies.timeseries import (
-    flat_lines,
-    history_unit_slips,
-    jumps,
-    same_month_last_year,
-    ytd_decreases,
-)
+from tasks.anomalies.flats import flat_lines
+from tasks.anomalies.timeseries import history_unit_slips, jumps, same_month_last_year, ytd_decreases
 from tasks.evaluate.numbers import period_of
 
 # When a unit slip (or a year-to-date decrease) explains a value, other findings on the same cell are the
@@ -33,7 +28,9 @@ def anomalies(history: pd.DataFrame, catalog: Catalog, as_of: dt.date,
     every period available. Returns columns kind (jump / yoy / ytd_decrease / unit_slip / flat_line /
     parts_sum / peer_outlier), target_id, county_code, period, severity (critical / warning / info),
     message_zh (one sentence with the numbers), message_en, evidence (dict of the numbers). A flat line
-    is reported under the first period of the run. One row per kind × target × county × period.
+    is reported under the first period of the run; a peer outlier only for each target's latest period;
+    a jump is judged on the history up to its month, so later data never changes the verdict. One row per
+    kind × target × county × period.
     """
     cfg = config or AnomalyConfig()
     frame = anomaly_frame(history, catalog, as_of)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from expectations.models import Catalog
 from tasks.anomalies.findings import findings, num, slip_power, z_text
-from tasks.anomalies.frame import AnomalyConfig, Labels
+from tasks.anomalies.frame import AnomalyConfig, Labels, change_floor
 from tasks.anomalies.robust import grouped_robust_z
 from tasks.anomalies.timeseries import slip_message
 from tasks.evaluate.numbers import fmt_num, period_zh
@@ -52,44 +52,65 @@ def _parts(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
                     "counties_reported": int(r.parts_n), "counties_expected": int(r.expected_n)}
 
 
+def _relative(rows: pd.DataFrame, catalog: Catalog) -> pd.Series:
+    """Values made comparable across counties: divided by the county's own target where the plan sets
+    per-county targets (楚雄市 and 禄丰 aim at 10% while the others aim at 8%), else as reported."""
+    own = rows["target_id"].map({t.id: bool(t.county_values) for t in catalog.targets}).astype(bool)
+    return (rows["x"] / rows["goal"].where(rows["goal"] > 0)).where(own, rows["x"])
+
+
 def peer_unit_slips(frame: pd.DataFrame, catalog: Catalog, labels: Labels,
                     cfg: AnomalyConfig) -> pd.DataFrame:
-    """A county 10×/100×/10,000× off the median of the counties (additive counts: only 100× and 10,000×,
-    since counties differ in size)."""
-    rows = _county_rows(frame, catalog)
-    grouped = rows.groupby(CELL)["x"]
+    """A county 10×/100×/10,000× off the median of the counties, relative to its own target where the plan
+    sets one (additive counts: only 100× and 10,000×, since counties differ in size)."""
+    rows = _county_rows(frame, catalog).copy()
+    rows["rel"] = _relative(rows, catalog)
+    grouped = rows.groupby(CELL)["rel"]
     med, n = grouped.transform("median"), grouped.transform("count")
-    ratio = rows["x"] / med
+    ratio = rows["rel"] / med
     small = slip_power(ratio, (1, 2, 4), cfg.slip_tolerance)
     large = slip_power(ratio, (2, 4), cfg.slip_tolerance)
     power = large.where(rows["additive"].astype(bool), small).where(n >= cfg.min_peers - 1, 0)
     hit = power != 0
-    flagged = rows[hit].assign(ref=med[hit], power=power[hit], ref_kind="peers")
+    reference = (rows["x"] / ratio)[hit]  # what the county would report at the peers' median
+    flagged = rows[hit].assign(ref=reference, power=power[hit], ref_kind="peers")
     return findings(flagged, "unit_slip", "warning", lambda r: slip_message(r, labels))
 
 
 def peer_outliers(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: AnomalyConfig) -> pd.DataFrame:
-    """Rates and ratios (not additive counts, which scale with county size): a county whose value has
-    |robust z| > threshold across the counties of the same target and period, and clears the floor."""
+    """Rates and ratios (not additive counts, which scale with county size) in each target's latest period:
+    a county whose value, relative to its own target, has |robust z| > threshold across the counties and is
+    further than change_floor from where the peers' median would put it.
+
+    Only the latest period is judged and the alert is one per series (see alerts.candidates): a county that
+    has differed from its peers all year is one question to the department, not one a month.
+    """
     rows = _county_rows(frame, catalog)
     rows = rows[~rows["additive"].astype(bool)].copy()
+    rows = rows[rows["period"] == rows.groupby(["target_id", "basis"])["period"].transform("max")]
     if rows.empty:
         return findings(rows, "peer_outlier", "warning", _never)
-    rows[["med", "mad", "n", "z"]] = grouped_robust_z(rows, "x", CELL)
-    off = (rows["x"] - rows["med"]).abs()
+    rows["rel"] = _relative(rows, catalog)
+    rows[["med", "mad", "n", "z"]] = grouped_robust_z(rows, "rel", CELL)
+    rows["expected"] = rows["med"] * (rows["x"] / rows["rel"])
+    off = (rows["x"] - rows["expected"]).abs()
     hit = ((rows["n"] >= cfg.min_peers) & (rows["z"].abs() > cfg.z_threshold)
-           & (off >= cfg.level_rel_floor * rows["med"].abs()) & (off > 0))
+           & (off > change_floor(rows, rows["expected"], cfg)))
     return findings(rows[hit], "peer_outlier", "warning", lambda r: _peer(r, labels))
 
 
 def _peer(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
     u = labels.unit(r.target_id)
-    word = "高于" if r.x > r.med else "低于"
+    word = "高于" if r.x > r.expected else "低于"
+    if r.rel != r.x:  # compared relative to each county's own target
+        peers = (f"按各县市自身目标折算的中位水平（本县市目标{fmt_num(r.goal)}{u}，折合{fmt_num(r.expected)}{u}）")
+    else:
+        peers = f"全州{int(r.n)}个县市的中位数{fmt_num(r.expected)}{u}"
     zh = (f"{labels.subject(r.target_id, r.county_code)}{period_zh(r.period)}为{fmt_num(r.x)}{u}，明显{word}"
-          f"全州{int(r.n)}个县市的中位数{fmt_num(r.med)}{u}（稳健z值{z_text(r.z)}），请核实。")
-    en = (f"{labels.target_en(r.target_id)} ({r.county_code}) {r.period}: {fmt_num(r.x)} against a median of "
-          f"{fmt_num(r.med)} across {int(r.n)} counties (robust z {z_text(r.z)}).")
-    return zh, en, {"value": num(r.x), "peer_median": num(r.med), "mad": num(r.mad), "robust_z": num(r.z),
+          f"{peers}（稳健z值{z_text(r.z)}），请核实。")
+    en = (f"{labels.target_en(r.target_id)} ({r.county_code}) {r.period}: {fmt_num(r.x)} against "
+          f"{fmt_num(r.expected)} where the median of {int(r.n)} counties puts it (robust z {z_text(r.z)}).")
+    return zh, en, {"value": num(r.x), "peer_level": num(r.expected), "mad": num(r.mad), "robust_z": num(r.z),
                     "peers": int(r.n)}
 
 

@@ -9,23 +9,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from expectations.models import Catalog, Kind
+from expectations.models import Catalog, Comparator, Kind
+from tasks.evaluate.compare import series_target_value
 from tasks.evaluate.numbers import county_label, unit_label
 from tasks.evaluate.series import prepare_observations
 
 
 @dataclass(frozen=True)
 class AnomalyConfig:
-    """Detector thresholds (robust z on MAD; relative floors keep tiny absolute changes quiet)."""
+    """Detector thresholds: a robust z on MAD says "unusual for this series", and floors on the absolute size
+    say "big enough to matter" — a near-constant series has a MAD of ~0, so without a floor any wiggle of
+    0.1 would score as extreme. Floors are measured against the target's scale (its value for the county)
+    and the series' own level; a change must exceed every floor that applies."""
 
     z_threshold: float = 3.5  # Iglewicz–Hoaglin: |modified z| > 3.5 is an outlier
-    min_points: int = 5  # changes needed in a series before a jump can be judged
+    min_history: int = 4  # earlier month-over-month changes needed before a change can be judged a jump
     min_peers: int = 5  # counties needed for a peer comparison
-    level_rel_floor: float = 0.05  # a level must move ≥ 5% of its typical size
-    increment_rel_floor: float = 0.5  # a monthly increment must be ≥ 50% off the typical increment
-    yoy_rel: float = 0.5  # same month last year: ≥ 50% apart
+    level_rel_floor: float = 0.05  # a level must move more than 5% of its typical size …
+    level_target_share: float = 0.1  # … more than 10% of its target value …
+    percent_point_floor: float = 1.0  # … and, in percent, more than 1 percentage point
+    increment_rel_floor: float = 0.5  # a monthly increment must be > 50% off the typical increment …
+    increment_target_share: float = 0.2  # … and off by more than 20% of the year's target (or pace)
+    yoy_rel: float = 0.5  # same month last year: ≥ 50% apart (and past the floors above)
     slip_tolerance: float = 0.1  # |log10(ratio) − k| for k in the slip powers of ten
-    flat_months: int = 3  # the same value this many months in a row
+    flat_months: int = 3  # a year-to-date total that stops moving this many months in a row
+    flat_level_months: int = 4  # a level copied forward exactly this many months in a row …
+    flat_level_decimals: int = 2  # … written with at least this many decimals (97.23) …
+    flat_level_digits: int = 5  # … or this many significant digits (1805123): identical by chance is unlikely
     sum_rel_tolerance: float = 0.001  # county parts vs the prefecture total (rounding)
 
 
@@ -34,7 +44,9 @@ def anomaly_frame(history: pd.DataFrame, catalog: Catalog, as_of: dt.date) -> pd
 
     Added columns: kind, additive, x (float value), mi (month index), prev_x / prev_mi (previous reported
     month of the series), consecutive (previous is the month before), inc (monthly increment of a
-    cumulative series, NaN when unknown), change (month-over-month change of a level series).
+    cumulative series, NaN when unknown), change (month-over-month change of a level series), goal (the
+    series' target value as float, NaN when the plan sets none for it), percent (the unit is %), ceiling
+    (the comparator is ≤ / <).
     """
     obs = prepare_observations(history, as_of)
     kinds = {t.id: t.kind.value for t in catalog.targets if t.kind != Kind.MILESTONE}
@@ -46,6 +58,11 @@ def anomaly_frame(history: pd.DataFrame, catalog: Catalog, as_of: dt.date) -> pd
     frame = obs.assign(kind=obs["target_id"].map(kinds), additive=obs["target_id"].map(additive),
                        x=obs["value"].astype(float), mi=obs["year"] * 12 + obs["month"] - 1)
     frame = frame.reset_index(drop=True)
+    frame = frame.merge(_series_goals(frame, catalog), on=["target_id", "county_code"], how="left")
+    targets = {t.id: t for t in catalog.targets}
+    frame["percent"] = frame["target_id"].map({t: v.unit == "percent" for t, v in targets.items()}).astype(bool)
+    frame["ceiling"] = frame["target_id"].map(
+        {t: v.comparator in (Comparator.LE, Comparator.LT) for t, v in targets.items()}).astype(bool)
     by = frame.groupby(["target_id", "county_code"], sort=False)
     frame["prev_x"] = by["x"].shift(1)
     frame["prev_mi"] = by["mi"].shift(1)
@@ -61,6 +78,23 @@ def anomaly_frame(history: pd.DataFrame, catalog: Catalog, as_of: dt.date) -> pd
     frame["inc"] = inc.where(cumulative)
     frame["change"] = from_ytd.where(~cumulative & frame["consecutive"])
     return frame
+
+
+def _series_goals(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """The target value of each series in the frame (one row per target × county, a few hundred)."""
+    pairs = frame[["target_id", "county_code"]].drop_duplicates()
+    goals = [series_target_value(catalog.target(t), c, catalog)
+             for t, c in zip(pairs["target_id"], pairs["county_code"], strict=True)]
+    return pairs.assign(goal=[float(g) if g is not None else np.nan for g in goals])
+
+
+def change_floor(frame: pd.DataFrame, level: pd.Series, cfg: AnomalyConfig) -> pd.Series:
+    """The smallest change of a level worth an anomaly, per row: more than level_rel_floor of the series'
+    typical `level`, level_target_share of its target, and 1 percentage point for a percentage."""
+    rel = cfg.level_rel_floor * level.abs()
+    goal = (cfg.level_target_share * frame["goal"].abs()).fillna(0.0)
+    points = pd.Series(np.where(frame["percent"], cfg.percent_point_floor, 0.0), index=frame.index)
+    return pd.concat([rel, goal, points], axis=1).max(axis=1)
 
 
 class Labels:

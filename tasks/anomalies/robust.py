@@ -45,3 +45,26 @@ def _z(deviation: pd.Series, mad: pd.Series, mean_ad: pd.Series) -> pd.Series:
     flat = scale == 0
     z = z.where(~flat, np.sign(deviation) * np.inf)
     return z.where(~(flat & (deviation == 0)), 0.0)
+
+
+def causal_robust_z(frame: pd.DataFrame, column: str, by: list[str], order: str) -> pd.DataFrame:
+    """Like grouped_robust_z, but each row is scored against its group's values up to and including its own
+    `order` (month index) only: a month is judged on what was known when it arrived, so later months never
+    change the verdict on an earlier one (no alert flapping as history grows).
+
+    Columns med, mad, n (values up to the row, its own included), z; NaN values of `column` are ignored.
+    Monthly series are short (≤ a few dozen points), so the self-join is small.
+    """
+    rows = frame[[*by, order, column]].dropna(subset=[column])
+    left = rows.rename_axis("_row").reset_index()
+    pairs = left.merge(rows.rename(columns={order: "_h_order", column: "_h"}), on=by)
+    pairs = pairs[pairs["_h_order"] <= pairs[order]]
+    grouped = pairs.groupby("_row")["_h"]
+    med = grouped.median()
+    dev = (pairs["_h"] - pairs["_row"].map(med)).abs()
+    spread = dev.groupby(pairs["_row"])
+    out = pd.DataFrame({"med": med, "mad": spread.median(), "mean_ad": spread.mean(), "n": grouped.size()})
+    out = out.reindex(frame.index)
+    z = _z(frame[column] - out["med"], out["mad"], out["mean_ad"])
+    return pd.DataFrame({"med": out["med"], "mad": out["mad"], "n": out["n"].fillna(0).astype(int), "z": z},
+                        index=frame.index)

@@ -1,18 +1,17 @@
-"""Detectors along one series in time: jumps, same month last year, year-to-date decreases, unit slips
-against the series' own history, and values copied forward."""
+"""Detectors along one series in time: jumps, same month last year, year-to-date decreases and unit slips
+against the series' own history (values copied forward: tasks.anomalies.flats)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from expectations.models import Catalog, Kind
+from expectations.models import Kind
 from tasks.anomalies.findings import change_unit, factor_zh, findings, num, slip_hint, slip_power, z_text
-from tasks.anomalies.frame import AnomalyConfig, Labels
-from tasks.anomalies.robust import grouped_robust_z
+from tasks.anomalies.frame import AnomalyConfig, Labels, change_floor
+from tasks.anomalies.robust import causal_robust_z
 from tasks.evaluate.numbers import fmt_num, period_zh
 
 SERIES = ["target_id", "county_code"]
@@ -21,26 +20,33 @@ SERIES = ["target_id", "county_code"]
 def jumps(frame: pd.DataFrame, labels: Labels, cfg: AnomalyConfig) -> pd.DataFrame:
     """Month-over-month change (level) or monthly increment (cumulative) far outside the series' own.
 
-    Flagged when |robust z| > threshold, the change clears a floor relative to the series' typical size,
-    and the value itself is off the series' median (a return to normal after a spike is not a jump).
+    Each month is judged on the series up to that month (causal_robust_z), once it has min_history earlier
+    changes. A level is flagged when |robust z| > threshold and both the change and the value's distance from
+    the series' typical level exceed change_floor (a return to normal after a spike is not a jump). An
+    increment is flagged when the series usually grows every month (median increment > 0: lumpy counts such
+    as 1 hospital are judged by progress, not here), |robust z| > threshold and it is off the typical
+    increment by more than increment_rel_floor of it and increment_target_share of the year's target (the
+    series' annual pace where the plan sets no target for it).
     """
     out = []
     level = frame[frame["change"].notna()].copy()
     if not level.empty:
-        level[["med", "mad", "n", "z"]] = grouped_robust_z(level, "change", SERIES)
-        typical = frame[frame["kind"] != Kind.CUMULATIVE.value].groupby(SERIES)["x"].median().rename("med_x")
-        level = level.join(typical, on=SERIES)
-        floor = cfg.level_rel_floor * level["med_x"].abs()
+        level[["med", "mad", "n", "z"]] = causal_robust_z(level, "change", SERIES, "mi")
+        levels = frame[frame["kind"] != Kind.CUMULATIVE.value]
+        level["med_x"] = causal_robust_z(levels, "x", SERIES, "mi")["med"].reindex(level.index)
+        floor = change_floor(level, level["med_x"], cfg)
         off = (level["x"] - level["med_x"]).abs()
-        hit = ((level["n"] >= cfg.min_points) & (level["z"].abs() > cfg.z_threshold)
-               & (level["change"].abs() >= floor) & (off >= floor) & (off > 0))
+        hit = ((level["n"] > cfg.min_history) & (level["z"].abs() > cfg.z_threshold)
+               & (level["change"].abs() > floor) & (off > floor))
         out.append(findings(level[hit], "jump", "warning", lambda r: _level_jump(r, labels)))
     cum = frame[frame["inc"].notna()].copy()
     if not cum.empty:
-        cum[["med", "mad", "n", "z"]] = grouped_robust_z(cum, "inc", SERIES)
+        cum[["med", "mad", "n", "z"]] = causal_robust_z(cum, "inc", SERIES, "mi")
+        scale = cum["goal"].where(cum["goal"] > 0, cum["med"] * 12)
+        floor = np.maximum(cfg.increment_rel_floor * cum["med"].abs(), cfg.increment_target_share * scale.abs())
         off = (cum["inc"] - cum["med"]).abs()
-        hit = ((cum["n"] >= cfg.min_points) & (cum["z"].abs() > cfg.z_threshold)
-               & (off >= cfg.increment_rel_floor * cum["med"].abs()) & (off > 0))
+        hit = ((cum["n"] > cfg.min_history) & (cum["med"] > 0) & (cum["z"].abs() > cfg.z_threshold)
+               & (off > floor))
         out.append(findings(cum[hit], "jump", "warning", lambda r: _increment_jump(r, labels)))
     return pd.concat(out, ignore_index=True) if out else findings(frame.iloc[0:0], "jump", "warning", _never)
 
@@ -75,14 +81,19 @@ def _never(r: Any) -> tuple[str, str, dict[str, Any]]:
 
 
 def same_month_last_year(frame: pd.DataFrame, labels: Labels, cfg: AnomalyConfig) -> pd.DataFrame:
-    """A value at least (1 + yoy_rel)× or at most 1/(1 + yoy_rel)× the same month last year, same basis."""
+    """A value at least (1 + yoy_rel)× or at most 1/(1 + yoy_rel)× the same month last year, same basis, and
+    apart by more than the floors of a jump (a level: change_floor; a year-to-date total:
+    increment_target_share of the year's target), so 2 vs 4 kindergartens is not an anomaly."""
     last = frame[SERIES + ["mi", "basis", "x"]].rename(columns={"x": "ly_x"})
     last = last.assign(mi=last["mi"] + 12)
     both = frame.merge(last, on=[*SERIES, "mi", "basis"], how="inner")
     both = both[(both["ly_x"] != 0) & both["ly_x"].notna()]
     ratio = both["x"] / both["ly_x"]
     band = 1 + cfg.yoy_rel
-    hit = ((ratio >= band) | (ratio <= 1 / band)) & (ratio > 0)
+    cumulative = both["kind"] == Kind.CUMULATIVE.value
+    scale = both["goal"].where(both["goal"] > 0, both["ly_x"].abs() * 12 / both["month"])
+    floor = change_floor(both, both["ly_x"], cfg).where(~cumulative, cfg.increment_target_share * scale.abs())
+    hit = ((ratio >= band) | (ratio <= 1 / band)) & (ratio > 0) & ((both["x"] - both["ly_x"]).abs() > floor)
     rows = both[hit].assign(ratio=ratio[hit])
     severity = pd.Series(np.where((rows["ratio"] >= 2) | (rows["ratio"] <= 0.5), "warning", "info"),
                          index=rows.index)
@@ -143,40 +154,3 @@ def slip_message(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
           f"10^{int(r.power)} times the {r.ref_kind} reference {fmt_num(r.ref)}: probably a unit slip.")
     return zh, en, {"value": num(r.x), "reference": num(r.ref), "reference_kind": r.ref_kind,
                     "power_of_ten": int(r.power)}
-
-
-def flat_lines(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: AnomalyConfig) -> pd.DataFrame:
-    """The same value reported for ≥ flat_months consecutive months up to the series' latest month.
-
-    Reported under the run's first period, so the finding keeps one identity while the run goes on and
-    disappears (resolves) when a new value arrives. Values at the target's quality bounds (100% coverage)
-    and cumulative zeros (nothing done yet, a progress matter) are not copy-forward suspects.
-    """
-    brk = (frame["x"] != frame["prev_x"]) | ~frame["consecutive"] | frame["prev_x"].isna()
-    run = brk.cumsum()
-    length = frame.groupby(run)["x"].transform("size")
-    start = frame.groupby(run)["period"].transform("first")
-    last = frame["mi"] == frame.groupby(SERIES)["mi"].transform("max")
-    low = frame["target_id"].map({t.id: _float(t.bounds.min) for t in catalog.targets})
-    high = frame["target_id"].map({t.id: _float(t.bounds.max) for t in catalog.targets})
-    at_bound = (frame["x"] == low) | (frame["x"] == high)
-    zero_cum = (frame["kind"] == Kind.CUMULATIVE.value) & (frame["x"] == 0)
-    hit = last & (length >= cfg.flat_months) & ~at_bound & ~zero_cum
-    rows = frame[hit].assign(length=length[hit], start=start[hit])
-    severity = pd.Series(np.where(rows["kind"] == Kind.CUMULATIVE.value, "info", "warning"), index=rows.index)
-    return findings(rows, "flat_line", severity, lambda r: _flat(r, labels), period=rows["start"])
-
-
-def _flat(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
-    u = labels.unit(r.target_id)
-    what = "累计数" if r.kind == Kind.CUMULATIVE.value else "数值"
-    zh = (f"{labels.subject(r.target_id, r.county_code)}自{period_zh(r.start)}至{period_zh(r.period)}连续"
-          f"{int(r.length)}个月{what}均为{fmt_num(r.x)}{u}，疑似沿用旧数，请核实是否已更新。")
-    en = (f"{labels.target_en(r.target_id)} ({r.county_code}) has reported {fmt_num(r.x)} for "
-          f"{int(r.length)} months in a row ({r.start} to {r.period}): possibly copied forward.")
-    return zh, en, {"value": num(r.x), "months": int(r.length), "from": r.start, "to": r.period,
-                    "value_exact": str(Decimal(str(r.value)))}
-
-
-def _float(value: Decimal | None) -> float:
-    return float(value) if value is not None else float("nan")

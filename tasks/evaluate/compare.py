@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from expectations.models import Comparator
+from expectations.models import Catalog, Comparator, Scope, Target
 
 COMPARATOR_ZH = {
     Comparator.GE: "不低于",
@@ -35,3 +35,12 @@ def complies(value: Decimal, comparator: Comparator, target: Decimal,
 
 def lower_is_better(comparator: Comparator) -> bool:
     return comparator in (Comparator.LE, Comparator.LT)
+
+
+def series_target_value(target: Target, code: str, catalog: Catalog) -> Decimal | None:
+    """The value one target × county series is judged against: the county's own value where the plan gives
+    one, the target's value for the prefecture or a county-scope target, and none for a county part of an
+    additive prefecture total (the plan does not split it)."""
+    if code in target.county_values or code == catalog.prefecture_code or target.scope == Scope.COUNTIES:
+        return target.target_for(code)
+    return None if target.additive else target.value

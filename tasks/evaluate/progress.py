@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from expectations.models import Comparator, Target
 from tasks.evaluate.compare import complies, lower_is_better
@@ -31,6 +31,19 @@ def seasonal_share(previous_ytd: dict[int, Decimal], month: int) -> Decimal | No
     return min(max(reached / total, Decimal(0)), Decimal(1))
 
 
+def whole_unit_share(share: Decimal, target_value: Decimal) -> Decimal:
+    """The expected share when a target counts indivisible things (1 hospital, 3 kindergartens, 40 000 jobs):
+    a unit is due only once its whole time has passed, so floor(target × share) units are expected.
+
+    For a big target this differs from `share` by less than one unit; for a target of 1 nothing is due before
+    the year's end, and a target of 2 expects its first unit at mid-year (linear 序时进度 would call 0 of 2 in
+    January 17 points behind). A non-integer target (120.26 km) is divisible: `share` unchanged.
+    """
+    if target_value <= 0 or target_value != target_value.to_integral_value():
+        return share
+    return (target_value * share).to_integral_value(rounding=ROUND_FLOOR) / target_value
+
+
 def completion_pct(ytd: Decimal, target: Decimal) -> Decimal:
     """Year-to-date as a percentage of the annual target (unrounded)."""
     if target == 0:
@@ -48,16 +61,23 @@ def schedule_gap(completion: Decimal, expected: Decimal, comparator: Comparator)
 
 def evaluate_cumulative(target: Target, target_value: Decimal, ytd: dict[int, Decimal],
                         previous_ytd: dict[int, Decimal], thresholds: Thresholds, unit: str,
-                        where: str, period: str) -> Evaluation:
+                        where: str, period: str, whole_units: bool = False) -> Evaluation:
     """Progress of one cumulative series at its latest reported month (`ytd` must not be empty).
 
     `previous_ytd` is last year's series for the same target and county (empty when not dropped); it gives
-    the seasonal profile when it covers the month and December.
+    the seasonal profile when it covers the month and December. `whole_units`: the target counts
+    indivisible things, so a floor target expects whole units only (see whole_unit_share).
     """
     month = max(ytd)
     value = ytd[month]
     season = seasonal_share(previous_ytd, month)
     share, method = (season, "seasonal") if season is not None else (linear_share(month), "linear")
+    whole_note = ""
+    if whole_units and not lower_is_better(target.comparator):
+        whole = whole_unit_share(share, target_value)
+        if (share - whole) * HUNDRED >= Decimal("0.5"):
+            whole_note = f"（目标按整数计，截至{month}月应完成{fmt_num(whole * target_value, 0)}{unit}）"
+        share = whole
     completion = completion_pct(value, target_value)
     expected = share * HUNDRED
     gap = schedule_gap(completion, expected, target.comparator)
@@ -75,7 +95,7 @@ def evaluate_cumulative(target: Target, target_value: Decimal, ytd: dict[int, De
     relation = "持平" if points == "0" else f"落后{points}个百分点" if gap > 0 else f"超出{points}个百分点"
     detail = (f"{target.name_zh}（{where}）截至{month}月累计{fmt_num(value)}{unit}，"
               f"年度目标{fmt_num(target_value)}{unit}，完成{fmt_num(completion, 1)}%，"
-              f"{basis}{fmt_num(expected, 1)}%，{relation}（{LIGHT_ZH[light]}）")
+              f"{basis}{fmt_num(expected, 1)}%{whole_note}，{relation}（{LIGHT_ZH[light]}）")
     if proj is not None:
         verdict = {True: "预计能完成目标", False: "预计不能完成目标", None: "无法判断"}[will_meet]
         detail += (f"；按此进度预计全年{fmt_num(proj.point, 0)}{unit}"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from expectations.models import Catalog, Comparator, Kind, Scope, Target
 from tasks.evaluate.budget import evaluate_budget
+from tasks.evaluate.compare import series_target_value
 from tasks.evaluate.config import GREEN, GREY, RED, YELLOW, Thresholds
 from tasks.evaluate.level import evaluate_increase, evaluate_level, level_ytd
 from tasks.evaluate.milestone import evaluate_milestone
@@ -79,11 +80,11 @@ def _scope_codes(target: Target, catalog: Catalog) -> list[str]:
     return [catalog.prefecture_code]
 
 
-def _target_value(target: Target, code: str, catalog: Catalog) -> Decimal | None:
-    """The value a series is judged against; a county part of an additive prefecture total has none."""
-    if code in target.county_values or code == catalog.prefecture_code or target.scope == Scope.COUNTIES:
-        return target.target_for(code)
-    return None if target.additive else target.value
+def counts_whole_units(target: Target, catalog: Catalog) -> bool:
+    """Whether a target counts things (persons, items, households, money) rather than a ratio: only counts
+    come in whole units."""
+    dimensions = {u.id: u.dimension for u in catalog.canonical_units}
+    return dimensions.get(target.unit) != dimensions.get("percent", "ratio")
 
 
 def _first_month(catalog: Catalog) -> int:
@@ -99,7 +100,7 @@ def _evaluate(target: Target, code: str, groups: dict[tuple[str, str], Points], 
         return evaluate_milestone(target, points.records(year), as_of, year, where)
     method = "increase" if target.comparator == Comparator.INCREASE else DEFAULT_METHOD[target.kind]
     first_month = _first_month(catalog)
-    target_value = _target_value(target, code, catalog)
+    target_value = series_target_value(target, code, catalog)
     ytd = ytd_by_month(points, year, first_month) if target.kind != Kind.LEVEL else {}
     derived = ""
     if target.kind != Kind.LEVEL and code == catalog.prefecture_code and target.additive:
@@ -132,7 +133,8 @@ def _evaluate(target: Target, code: str, groups: dict[tuple[str, str], Points], 
         ev = evaluate_budget(target, target_value, ytd[latest], year, latest, unit, where, period)
     else:
         previous = ytd_by_month(points, year - 1)
-        ev = evaluate_cumulative(target, target_value, ytd, previous, thresholds, unit, where, period)
+        ev = evaluate_cumulative(target, target_value, ytd, previous, thresholds, unit, where, period,
+                                 whole_units=counts_whole_units(target, catalog))
     if derived:
         ev = Evaluation(**{**ev.__dict__, "detail_zh": ev.detail_zh + derived})
     return ev
