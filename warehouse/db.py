@@ -39,7 +39,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) 
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        options = f"-c lock_timeout={int(busy_timeout_ms)}"
+        given = parsed.query.get("options")  # keep options the URL already carries (e.g. a search_path)
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options = " ".join(filter(None, [given, f"-c lock_timeout={int(busy_timeout_ms)}"]))
         return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=_json,
                              connect_args={"options": options})
     raise ValueError(f"unsupported warehouse URL {parsed.render_as_string(hide_password=True)!r}: "

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, and_, case, delete, func, insert, select, update
 
 from tasks.alerts.model import AlertActions, AlertCandidate, OpenAlert
 from warehouse.models import DropLedger, FactAlert, FactObservation, FactTargetStatus
@@ -35,16 +35,30 @@ def known_observations(engine: Engine, as_of: dt.date) -> pd.DataFrame:
     return frame.merge(_ledger(engine), on="source_sha256", how="left")
 
 
+def _delivered_at(table: Any) -> Any:
+    """When a department delivered a file: its modification time when that is earlier than the tick that
+    first saw it, else that tick. A live tick sees a file within minutes, so this matters for replays (which
+    see every old file on the replay date) and for pipeline outages, which must not count against the
+    department. A copy that keeps an old mtime would look on time: accepted, and the alternative blames
+    departments for our downtime."""
+    return case((and_(table.c.mtime.is_not(None), table.c.mtime < table.c.first_seen), table.c.mtime),
+                else_=table.c.first_seen)
+
+
 def submissions(engine: Engine, as_of: dt.date) -> pd.DataFrame:
-    """When each department first delivered each target × period (any county), up to the end of `as_of`."""
-    query = (select(LEDGER.c.department, OBS.c.target_id, OBS.c.period, func.min(OBS.c.recorded_at))
+    """When each department first delivered each target × period (any county), up to the end of `as_of`:
+    the earliest delivery time (see _delivered_at) of the files its values came from."""
+    query = (select(LEDGER.c.department, OBS.c.target_id, OBS.c.period, func.min(OBS.c.recorded_at),
+                    func.min(LEDGER.c.mtime))
              .join(LEDGER, LEDGER.c.sha256 == OBS.c.source_sha256)
              .where(OBS.c.recorded_at < as_of_cutoff(as_of))
              .group_by(LEDGER.c.department, OBS.c.target_id, OBS.c.period))
     with engine.connect() as conn:
-        frame = fetch_frame(conn, query, ["department", "target_id", "period", "first_recorded_at"])
-    frame["first_recorded_at"] = pd.to_datetime(frame["first_recorded_at"], utc=True)
-    return frame
+        frame = fetch_frame(conn, query, ["department", "target_id", "period", "recorded", "mtime"])
+    recorded = pd.to_datetime(frame["recorded"], utc=True)
+    mtime = pd.to_datetime(frame["mtime"], utc=True)
+    frame["first_recorded_at"] = recorded.where(mtime.isna() | (recorded <= mtime), mtime)
+    return frame.drop(columns=["recorded", "mtime"])
 
 
 def previous_lights(engine: Engine, as_of: dt.date) -> pd.DataFrame:
@@ -143,17 +157,19 @@ def alert_rows(engine: Engine, *, only_open: bool = False) -> list[dict[str, Any
 
 
 def unresolved_quarantines(engine: Engine, as_of: dt.date) -> pd.DataFrame:
-    """Quarantined drops seen by the end of `as_of` with no later loaded drop from the same department (the
-    correction that would settle them)."""
+    """Quarantined drops seen by the end of `as_of` with no loaded drop from the same department delivered
+    after them (the correction that would settle them); delivery times as in _delivered_at, so a bad file
+    and its correction seen by the same tick are still told apart."""
     cutoff = as_of_cutoff(as_of)
-    seen = select(LEDGER).where(LEDGER.c.first_seen < cutoff).subquery()
-    later = (select(seen.c.department, func.max(seen.c.first_seen).label("last_loaded"))
+    seen = (select(LEDGER, _delivered_at(LEDGER).label("delivered_at"))
+            .where(LEDGER.c.first_seen < cutoff).subquery())
+    later = (select(seen.c.department, func.max(seen.c.delivered_at).label("last_loaded"))
              .where(seen.c.status == "loaded").group_by(seen.c.department).subquery())
     query = (select(seen.c.sha256, seen.c.department, seen.c.relative_name, seen.c.first_seen, seen.c.reason_codes,
                     seen.c.critical_count)
              .join(later, later.c.department == seen.c.department, isouter=True)
              .where(seen.c.status == "quarantined",
-                    (later.c.last_loaded.is_(None)) | (later.c.last_loaded < seen.c.first_seen)))
+                    (later.c.last_loaded.is_(None)) | (later.c.last_loaded <= seen.c.delivered_at)))
     with engine.connect() as conn:
         return fetch_frame(conn, query, ["sha256", "department", "relative_name", "first_seen", "reason_codes",
                                          "critical_count"])

@@ -209,7 +209,7 @@ def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame,
         d_text, w_text = decimal_text(Decimal(d_value)), decimal_text(Decimal(w_value))
         issues.append(Issue(
             Severity.CRITICAL, "cumulative_decrease",
-            f"{rec['target_id']} {rec['county_code']} {d_period} 的累计值 {d_text}{relation_zh}仓库已有的 "
+            f"{rec['target_id']} {rec['county_code']} {d_period} 的累计值 {d_text} {relation_zh}仓库已有的 "
             f"{w_period} 累计值 {w_text}；累计数只增不减。请核对，如前期数据有误请一并报送更正。",
             f"{rec['target_id']} {rec['county_code']} {d_period}: year-to-date value {d_text} is {relation_en} "
             f"the {w_period} value {w_text} already in the warehouse; a cumulative value never decreases. Check "

@@ -16,6 +16,9 @@ from tasks.evaluate.numbers import county_label, department_label, fmt_num, peri
 # Findings that are errors in the numbers (the data team fixes them with the department); the other kinds
 # are suspicious but possible values the department should confirm.
 DATA_QUALITY_KINDS = {"ytd_decrease", "unit_slip", "parts_sum"}
+# Findings about a lasting state of a series rather than one month's value: one alert per series, whose
+# period and numbers follow the latest month (a county that differs from its peers all year is one question).
+PER_SERIES_KINDS = {"peer_outlier"}
 SCHEDULED = {"linear", "seasonal", "budget"}
 STATE_METHODS = {"level", "increase", "milestone"}
 
@@ -29,7 +32,8 @@ def alert_candidates(status: pd.DataFrame | None, anomalies: pd.DataFrame | None
     the month: the alert stays one alert while the target stays behind (updated monthly, escalated from
     yellow to red, resolved when back on schedule). A cumulative or budget target whose year is over
     (expected 100%) and not met becomes a target miss at escalation level 2 under the same fingerprint.
-    Anomalies and delivery lag are per period.
+    Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per target × county for
+    the plan year) and flat lines (identified by the first month of the run).
     """
     out: list[AlertCandidate] = []
     if status is not None and not status.empty:
@@ -112,7 +116,8 @@ def _from_anomaly(r: Any, catalog: Catalog) -> AlertCandidate:
     title = f"{target.name_zh}（{county_label(catalog, r.county_code)}）{period_zh(r.period)}{word}"
     zh = f"{r.message_zh}牵头部门：{department_label(catalog, dept)}。"
     payload = {"evidence": dict(r.evidence) if isinstance(r.evidence, dict) else r.evidence}
-    return _build(cls, r.kind, r.severity, target.id, dept, r.county_code, r.period, r.period, 0, title, zh,
+    key_period = str(catalog.year) if r.kind in PER_SERIES_KINDS else r.period
+    return _build(cls, r.kind, r.severity, target.id, dept, r.county_code, r.period, key_period, 0, title, zh,
                   r.message_en, payload, catalog)
 
 

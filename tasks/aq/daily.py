@@ -164,7 +164,9 @@ def score(days: pd.DataFrame, include_o3_1h: bool = True) -> pd.DataFrame:
     added.update({f"{p}_iaqi": v for p, v in iaqis.items()})
     added.update(valid=valid, aqi=aqi, level=standard.category(aqi),
                  primary=standard.primary_pollutants(iaqis, aqi))
-    return days.assign(**added)
+    # A new frame over the same column arrays: `assign` would copy every existing column.
+    columns = {c: added.pop(c) if c in added else days[c].array for c in days.columns}
+    return pd.DataFrame({**columns, **added}, copy=False)
 
 
 def _unfloat32(values: np.ndarray, source: np.dtype, pollutant: str) -> np.ndarray:

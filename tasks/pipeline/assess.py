@@ -6,10 +6,11 @@ read their inputs from the warehouse, store the results and send the notices.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from expectations.models import Catalog
@@ -30,6 +31,9 @@ from warehouse.evaluation import (
     write_target_status,
 )
 
+# Shipped to the run's Prefect logs (PREFECT_LOGGING_EXTRA_LOGGERS=minsheng) and shown on the terminal.
+log = logging.getLogger("minsheng.pipeline")
+
 
 @dataclass
 class AlertSummary:
@@ -49,21 +53,21 @@ def evaluate_targets(ctx: RunContext) -> pd.DataFrame:
                            previous=previous_lights(ctx.engine, ctx.as_of))
     write_target_status(ctx.engine, status, ctx.as_of, ctx.recorded_at)
     counts = status["light"].value_counts().to_dict()
-    get_run_logger().info("evaluated %d target × county rows: %s", len(status), counts)
+    log.info("evaluated %d target × county rows: %s", len(status), counts)
     return status
 
 
 @task(name="detect-anomalies", cache_policy=NO_CACHE)
 def detect_anomalies(ctx: RunContext) -> pd.DataFrame:
     found = anomalies(known_observations(ctx.engine, ctx.as_of), ctx.catalog, ctx.as_of)
-    get_run_logger().info("%d anomaly finding(s)", len(found))
+    log.info("%d anomaly finding(s)", len(found))
     return found
 
 
 @task(name="check-delivery-lag", cache_policy=NO_CACHE)
 def check_delivery_lag(ctx: RunContext) -> pd.DataFrame:
     lag = delivery_lag(ctx.catalog, submissions(ctx.engine, ctx.as_of), ctx.as_of)
-    get_run_logger().info("%d department-month(s) overdue", len(lag))
+    log.info("%d department-month(s) overdue", len(lag))
     return lag
 
 
@@ -104,7 +108,7 @@ def update_alerts(ctx: RunContext, status: pd.DataFrame | None, found: pd.DataFr
                            escalated=[a.alert.title_zh for a in actions.escalate],
                            resolved=[a.alert.title_zh for a in actions.resolve], updated=len(actions.update),
                            notices_sent=sum(r.ok for r in results), notices_failed=sum(not r.ok for r in results))
-    logger = get_run_logger()
+    logger = log
     logger.info("alerts: %d opened, %d escalated, %d resolved, %d updated; %d notice(s) sent, %d failed",
                 len(summary.opened), len(summary.escalated), len(summary.resolved), summary.updated,
                 summary.notices_sent, summary.notices_failed)

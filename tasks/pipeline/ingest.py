@@ -7,11 +7,12 @@ pipeline acts on: both call `judge_file`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from expectations.models import Catalog
@@ -26,6 +27,9 @@ from warehouse.db import upgrade
 from warehouse.dims import sync_dimensions
 from warehouse.load import LoadOutcome, load_drop
 from warehouse.queries import seen_hashes
+
+# Shipped to the run's Prefect logs (PREFECT_LOGGING_EXTRA_LOGGERS=minsheng) and shown on the terminal.
+log = logging.getLogger("minsheng.pipeline")
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def discover_drops(ctx: RunContext) -> Scan:
                           stable_seconds=ctx.stable_seconds)
     finally:
         cache.close()
-    logger = get_run_logger()
+    logger = log
     logger.info("found %d new file(s), %d still being written, %d already processed, %d renamed copies",
                 len(scan.drops), len(scan.unstable), scan.already_processed, len(scan.duplicates))
     for folder in scan.unknown_folders:
@@ -132,7 +136,7 @@ def process_drop(drop: Drop, ctx: RunContext) -> DropResult:
     elif result.outcome == LoadOutcome.DUPLICATE:
         outcome = Outcome.IGNORE
     receipt = write_receipt(ctx.raw_dir, drop, outcome, issues, result.rows_loaded, processed_at=processed_at)
-    get_run_logger().info("%s/%s → %s (%d rows, %d issues)", drop.department, drop.relative_name, outcome.value,
+    log.info("%s/%s → %s (%d rows, %d issues)", drop.department, drop.relative_name, outcome.value,
                           result.rows_loaded, len(issues))
     return DropResult(drop.department, drop.relative_name, drop.sha256, outcome, result.rows_loaded, len(issues),
                       str(receipt), str(quarantined_to) if quarantined_to else None)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -17,13 +18,16 @@ from tasks.pipeline.context import RunContext
 from tasks.pipeline.ingest import IngestSummary
 from warehouse.curated import curated_is_stale, publish_curated, rebuild_curated
 
+# Shipped to the run's Prefect logs (PREFECT_LOGGING_EXTRA_LOGGERS=minsheng) and shown on the terminal.
+log = logging.getLogger("minsheng.pipeline")
+
 
 @task(name="publish-curated", cache_policy=NO_CACHE)
 def publish_curated_tables(ctx: RunContext) -> None:
     """Rewrite the curated Parquet from the database; rebuild it whole when it is missing or stale (G5)."""
     if curated_is_stale(ctx.engine, ctx.curated_dir):
         rebuild_curated(ctx.engine, ctx.curated_dir)
-        get_run_logger().info("curated Parquet rebuilt from the warehouse under %s", ctx.curated_dir)
+        log.info("curated Parquet rebuilt from the warehouse under %s", ctx.curated_dir)
     else:
         publish_curated(ctx.engine, ctx.curated_dir)
 
@@ -101,5 +105,5 @@ def skip_unless_workday(ctx: RunContext) -> bool:
     """True (skip) on Chinese public holidays and weekends that are not adjusted working days."""
     if is_workday(ctx.as_of):
         return False
-    get_run_logger().info("%s is not a working day in China; nothing to check", ctx.as_of)
+    log.info("%s is not a working day in China; nothing to check", ctx.as_of)
     return True

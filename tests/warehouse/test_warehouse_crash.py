@@ -76,6 +76,7 @@ def test_sigkill_mid_load_leaves_nothing_and_the_next_load_loads_once(engine: En
     # at a random moment, and just after the commit.
     scenarios: list[tuple[str, Any]] = [("stop", "staged"), ("stop", "before_commit"),
                                         ("delay", rng.uniform(0.2, 3.0)), ("stop", "committed")]
+
     def start(kind: str, point: Any) -> subprocess.Popen[bytes]:
         env = dict(os.environ, **({STOP_ENV: point} if kind == "stop" else {}))
         return subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -1,0 +1,86 @@
+"""Run one pipeline on one drop in a fresh process, so its peak memory is its own and imports are not shared.
+
+    python -m bench.child '<case as JSON>' [--profile out.prof]
+
+prints the RunResult as JSON on its last stdout line. With --profile the run is wrapped in cProfile and the stats
+are written to the given file (for `bench.profile`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.common import Case, RunResult, peak_rss_mb
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _quiet_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_child(case: Case, profile: Path | None = None, timeout: float = 3600) -> RunResult:
+    """Run `case` in a new interpreter and return its result (peak RSS included)."""
+    command = [sys.executable, "-m", "bench.child", json.dumps(case.to_json())]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=_quiet_environment(),
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {case.impl} on {case.drop.name} failed ({done.returncode}):\n"
+                           f"{done.stderr[-4000:]}")
+    return RunResult.from_json(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _warm_imports(impl: str) -> None:
+    # Library imports (GX alone takes seconds) are paid once per worker process, not per drop: keep them out of
+    # every pipeline's stage timings alike. minsheng's process-wide GX context is created here for the same reason.
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow.dataset  # noqa: F401
+    import sqlalchemy  # noqa: F401
+
+    if impl == "minsheng":
+        from expectations.gx_runtime import gx_context
+
+        gx_context()
+
+
+def _run(case: Case) -> RunResult:
+    _warm_imports(case.impl)
+    if case.impl == "minsheng":
+        from bench import minsheng_run as impl
+    elif case.impl == "limit":
+        from bench import limit as impl  # type: ignore[no-redef]
+    elif case.impl == "naive":
+        from bench import naive as impl  # type: ignore[no-redef]
+    else:
+        raise ValueError(f"unknown pipeline {case.impl!r}: minsheng, limit or naive")
+    return impl.run(case)
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    case = Case.from_json(json.loads(argv[0]))
+    if len(argv) >= 3 and argv[1] == "--profile":
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(_run, case)
+        profiler.dump_stats(argv[2])
+    else:
+        result = _run(case)
+    result.peak_rss_mb = peak_rss_mb()
+    return result.to_json()
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
