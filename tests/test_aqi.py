@@ -129,3 +129,22 @@ def test_station_day_with_19_pm25_hours_is_not_valid_and_with_20_is() -> None:
     # Day 2: PM2.5 40 → 50 + 50·5/40 = 56.25 → 57, the largest IAQI; O3 10 → 5; CO 0.5 → 13.
     assert days["aqi"].iloc[1] == 57 and days["primary"].iloc[1] == "PM2.5"
     assert days["level"].iloc[1] == 2
+
+
+def test_complete_sorted_grid_and_scattered_rows_give_the_same_days() -> None:
+    # A complete station × hour grid in order is reduced in place; any other order is scattered first.
+    rng = np.random.default_rng(7)
+    hours, stations = 72, ["A", "B", "C"]
+    times = np.tile(pd.date_range("2021-03-01", periods=hours, freq="h").to_numpy(), len(stations))
+    frame = pd.DataFrame({"station": pd.Categorical(np.repeat(stations, hours)), "time": times})
+    for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
+        values = rng.gamma(2.0, 30.0, len(frame)).round(0 if p != "co" else 1)
+        values[rng.random(len(frame)) < 0.15] = np.nan
+        frame[p] = values
+    ordered = AqFeed(frame, "hourly", "mg/m3")
+    assert ordered.grid().complete
+    shuffled = AqFeed(frame.sample(frac=1, random_state=1), "hourly", "mg/m3")
+    assert not shuffled.grid().complete
+    a, b = score(station_days(ordered)), score(station_days(shuffled))
+    pd.testing.assert_frame_equal(a, b)
+    assert a["valid"].any() and not a["valid"].all()

@@ -24,6 +24,7 @@ from sqlalchemy import JSON, Boolean, Connection, Date, Engine, Integer, Numeric
 
 from warehouse.faults import fault_point
 from warehouse.models import DropLedger, FactAlert, FactObservation, FactTargetStatus
+from warehouse.queries import fetch_frame
 from warehouse.types import UTCDateTime
 
 try:
@@ -75,7 +76,7 @@ def _arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
 
 def _read(conn: Connection, table: Table, where: Any = None) -> pd.DataFrame:
     query = select(table) if where is None else select(table).where(where)
-    return pd.DataFrame(conn.execute(query).all(), columns=[c.name for c in table.columns])
+    return fetch_frame(conn, query, [c.name for c in table.columns])
 
 
 def _period_signatures(conn: Connection, name: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ LEDGER: Table = DropLedger.__table__  # type: ignore[assignment]
 STATUS: Table = FactTargetStatus.__table__  # type: ignore[assignment]
 ALERT: Table = FactAlert.__table__  # type: ignore[assignment]
 STATUS_FIELDS = ("value", "target", "completion_pct", "expected_pct", "gap_points", "light", "projection",
-                 "projection_low", "projection_high", "will_meet", "method")
+                 "projection_low", "projection_high", "will_meet", "method", "detail_zh")
 
 
 def _ledger(engine: Engine) -> pd.DataFrame:

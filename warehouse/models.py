@@ -264,13 +264,14 @@ class FactTargetStatus(Base):
     target: Mapped[Decimal | None] = mapped_column(Exact)
     completion_pct: Mapped[Decimal | None] = mapped_column(Exact)
     expected_pct: Mapped[Decimal | None] = mapped_column(Exact)
-    gap_points: Mapped[Decimal | None] = mapped_column(Exact)  # expected_pct − completion_pct; > 0 = behind
+    gap_points: Mapped[Decimal | None] = mapped_column(Exact)  # points behind schedule (> 0 behind, < 0 ahead)
     light: Mapped[str] = mapped_column(String(8))
     projection: Mapped[Decimal | None] = mapped_column(Exact)
     projection_low: Mapped[Decimal | None] = mapped_column(Exact)
     projection_high: Mapped[Decimal | None] = mapped_column(Exact)
     will_meet: Mapped[bool | None] = mapped_column(Boolean)
     method: Mapped[str] = mapped_column(String(64))
+    detail_zh: Mapped[str | None] = mapped_column(Text)  # the status in one Chinese sentence, numbers included
     computed_at: Mapped[dt.datetime]
 
 

@@ -16,6 +16,9 @@ from tasks.evaluate.numbers import county_label, department_label, fmt_num, peri
 # Findings that are errors in the numbers (the data team fixes them with the department); the other kinds
 # are suspicious but possible values the department should confirm.
 DATA_QUALITY_KINDS = {"ytd_decrease", "unit_slip", "parts_sum"}
+# A value that is probably wrong (a unit slip, a year-to-date total that fell) is not judged against its
+# target: the supervision office hears about the miss once the department has confirmed or fixed the number.
+DOUBTFUL_KINDS = {"unit_slip", "ytd_decrease"}
 # Findings about a lasting state of a series rather than one month's value: one alert per series, whose
 # period and numbers follow the latest month (a county that differs from its peers all year is one question).
 PER_SERIES_KINDS = {"peer_outlier"}
@@ -32,12 +35,19 @@ def alert_candidates(status: pd.DataFrame | None, anomalies: pd.DataFrame | None
     the month: the alert stays one alert while the target stays behind (updated monthly, escalated from
     yellow to red, resolved when back on schedule). A cumulative or budget target whose year is over
     (expected 100%) and not met becomes a target miss at escalation level 2 under the same fingerprint.
-    Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per target × county for
+    A status whose latest value is in doubt (DOUBTFUL_KINDS found for that month) raises no progress or
+    target alert. Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per target × county for
     the plan year) and flat lines (identified by the first month of the run).
     """
     out: list[AlertCandidate] = []
+    doubtful: set[tuple[str, str, str]] = set()
+    if anomalies is not None and not anomalies.empty:
+        wrong = anomalies[anomalies["kind"].isin(DOUBTFUL_KINDS)]
+        doubtful = set(zip(wrong["target_id"], wrong["county_code"], wrong["period"], strict=True))
     if status is not None and not status.empty:
-        out += [c for c in (_from_status(r, catalog, as_of) for r in status.itertuples(index=False)) if c]
+        judged = [r for r in status.itertuples(index=False)
+                  if (r.target_id, r.county_code, r.period) not in doubtful]
+        out += [c for c in (_from_status(r, catalog, as_of) for r in judged) if c]
     if anomalies is not None and not anomalies.empty:
         serious = anomalies[anomalies["severity"].isin(["warning", "critical"])]
         out += [_from_anomaly(r, catalog) for r in serious.itertuples(index=False)]

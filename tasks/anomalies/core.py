@@ -9,8 +9,8 @@ import pandas as pd
 from expectations.models import Catalog
 from tasks.anomalies.cross import parts_vs_total, peer_outliers, peer_unit_slips
 from tasks.anomalies.findings import ANOMALY_COLUMNS, empty_findings
-from tasks.anomalies.frame import AnomalyConfig, Labels, anomaly_frame
 from tasks.anomalies.flats import flat_lines
+from tasks.anomalies.frame import AnomalyConfig, Labels, anomaly_frame
 from tasks.anomalies.timeseries import history_unit_slips, jumps, same_month_last_year, ytd_decreases
 from tasks.evaluate.numbers import period_of
 

@@ -113,13 +113,17 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
     workers = max(1, min(2, os.cpu_count() or 1))
     buffers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     for _ in range(workers):
-        buffers.put(np.empty((n_st, n_hours)))
+        buffers.put(np.empty((n_st, n_hours) if not grid.complete else (0, 0)))
 
     def reduce(p: str) -> dict[str, np.ndarray]:
-        dense = buffers.get()
+        buffer = buffers.get()
         try:
-            dense.fill(np.nan)
-            dense.ravel()[slot] = frame[p].to_numpy()
+            if grid.complete:
+                dense = frame[p].to_numpy().reshape(n_st, n_hours)  # the column already is the dense array
+            else:
+                dense = buffer
+                dense.fill(np.nan)
+                dense.ravel()[slot] = frame[p].to_numpy()
             names = (p, f"{p}_n") if p != "o3" else ("o3_8h", "o3_8h_n", "o3_1h", "o3_n")
             reducer = mean_24h if p != "o3" else o3_daily
             results = [np.empty((n_st, n_days)) for _ in names]
@@ -127,7 +131,7 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
                 for target, value in zip(results, reducer(dense[lo:lo + block]), strict=True):
                     target[lo:lo + block] = value
         finally:
-            buffers.put(dense)
+            buffers.put(buffer)
         return {name: result if name.endswith("_n") else _unfloat32(result, frame[p].dtype, name)
                 for name, result in zip(names, results, strict=True)}
 

@@ -72,6 +72,14 @@ class Grid:
     step: int  # nanoseconds per slot
     position: np.ndarray
     off_grid: bool = False  # some time is not on a slot boundary (not on the hour / not at midnight)
+    increasing: bool = False  # positions strictly increase: rows sorted by station and time, no repeats
+    stations: int = 0  # number of station codes (the grid's first dimension)
+
+    @property
+    def complete(self) -> bool:
+        """Rows are exactly the dense grid in order (every station-slot once, gaps as NaN rows, like the
+        Beijing files): a column is then the station × slot array itself, no scatter needed."""
+        return self.increasing and len(self.position) == self.stations * self.n_slots > 0
 
 
 @dataclass
@@ -113,7 +121,8 @@ def _make_grid(frame: pd.DataFrame, step: int) -> Grid:
     np.multiply(frame["station"].cat.codes.to_numpy(), n_slots, out=position, dtype=np.int64)
     position += slot
     position -= first
-    return Grid(first, n_slots, step, position, off_grid)
+    increasing = bool(np.all(position[1:] > position[:-1]))
+    return Grid(first, n_slots, step, position, off_grid, increasing, len(frame["station"].cat.categories))
 
 
 def time_ticks(frame: pd.DataFrame) -> tuple[np.ndarray, int]:

@@ -95,7 +95,8 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
     grid = None if feed.grid().off_grid else feed.grid()
     if not keep.all():
         cleaned = cleaned[keep]
-        grid = None if grid is None else Grid(grid.first, grid.n_slots, grid.step, grid.position[keep])
+        grid = None if grid is None else Grid(grid.first, grid.n_slots, grid.step, grid.position[keep],
+                                              increasing=grid.increasing, stations=grid.stations)
     return AqFeed(cleaned, feed.granularity, feed.co_unit, feed.segments, grid), issues
 
 
@@ -126,7 +127,7 @@ def _duplicates(feed: AqFeed, keep: np.ndarray, issues: list[Issue]) -> np.ndarr
     key = feed.grid().position
     if len(key) == 0:
         return np.ones(0, dtype=bool)
-    if keep.all() and bool(np.all(key[1:] > key[:-1])):
+    if feed.grid().increasing:
         return np.ones(len(key), dtype=bool)  # sorted by station and time, as feeds usually are: no repeats
     counts = np.bincount(key if keep.all() else key[keep], minlength=int(key.max()) + 1)
     if counts.max() <= 1:

@@ -88,6 +88,7 @@ SELECT
     s.projection_high,
     s.will_meet,
     s.method,
+    s.detail_zh,
     s.computed_at
 FROM (
     SELECT

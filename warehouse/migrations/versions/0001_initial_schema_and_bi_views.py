@@ -209,6 +209,7 @@ def upgrade() -> None:
     sa.Column('projection_high', sa.Numeric(precision=30, scale=10), nullable=True),
     sa.Column('will_meet', sa.Boolean(), nullable=True),
     sa.Column('method', sa.String(length=64), nullable=False),
+    sa.Column('detail_zh', sa.Text(), nullable=True),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("light IN ('green', 'yellow', 'red', 'grey')", name=op.f('ck_fact_target_status_light')),
     sa.ForeignKeyConstraint(['county_code'], ['dim_county.county_code'], name=op.f('fk_fact_target_status_county_code_dim_county')),
