@@ -85,11 +85,15 @@ def _number_text(scaled: np.ndarray, decimals: np.ndarray) -> pa.Array:
 
 
 def drop_table(catalog: Catalog, rows: int, *, bad_share: float = 0.0, seed: int = 2021) -> tuple[pa.Table, int]:
-    """The drop's data rows as a table of strings (HEADERS) and the number of rows deliberately broken."""
+    """The drop's data rows as a table of strings (HEADERS) and the number of rows deliberately broken.
+
+    At most a full year of every target and county: a larger `rows` gives that year.
+    """
     rng = np.random.default_rng(seed)
     series = _series(catalog)
     per = _per_target(catalog)
     n_series = len(series["target"])
+    rows = min(rows, n_series * MONTHS)
     months_needed = min(MONTHS, -(-rows // n_series))
     s = np.tile(np.arange(n_series), months_needed)[:rows]
     month = np.repeat(np.arange(1, months_needed + 1), n_series)[:rows]
@@ -151,6 +155,12 @@ def _break_rows(columns: dict[str, np.ndarray], rng: np.random.Generator, bad_sh
 def write_drop(path: Path, catalog: Catalog, rows: int, *, bad_share: float = 0.0, seed: int = 2021) -> DropFile:
     """Write a drop in the format its suffix names (.csv UTF-8, .xlsx, .parquet)."""
     table, bad = drop_table(catalog, rows, bad_share=bad_share, seed=seed)
+    write_table(path, table)
+    return DropFile(path=path, fmt=path.suffix.lstrip(".").lower(), rows=table.num_rows, bad_rows=bad)
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    """Write drop rows as .csv (UTF-8, title row above the header), .xlsx (same layout) or .parquet."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "csv":
@@ -161,7 +171,6 @@ def write_drop(path: Path, catalog: Catalog, rows: int, *, bad_share: float = 0.
         pq.write_table(table, path, compression="zstd")
     else:
         raise ValueError(f"unknown drop format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return DropFile(path=path, fmt=fmt, rows=table.num_rows, bad_rows=bad)
 
 
 def _write_csv(path: Path, table: pa.Table) -> None:

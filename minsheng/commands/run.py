@@ -114,14 +114,20 @@ def serve(ingest_interval: float | None = typer.Option(
     Stop with Ctrl-C.
     """
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    deployments = _deployments(ingest_interval)
-    console.print(f"serving {len(deployments)} deployment(s): {', '.join(d.name for d in deployments)} "
-                  "(Ctrl-C to stop)")
-    try:
-        prefect_serve(*deployments, print_starting_message=False)
-    except KeyboardInterrupt:
-        console.print("stopped")
+    from minsheng.local_server import local_prefect_server
+
+    settings = get_settings()
+    with local_prefect_server(settings.data_dir / ".prefect") as api_url, \
+            temporary_settings(updates={PREFECT_API_URL: api_url}):
+        deployments = _deployments(ingest_interval)
+        console.print(f"Prefect API {api_url}; serving {len(deployments)} deployment(s): "
+                      f"{', '.join(d.name for d in deployments)} (Ctrl-C to stop)")
+        try:
+            prefect_serve(*deployments, print_starting_message=False)
+        except KeyboardInterrupt:
+            console.print("stopped")
 
 
 @app.command()

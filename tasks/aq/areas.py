@@ -24,17 +24,28 @@ def area_days(scored_station_days: pd.DataFrame, registry: StationRegistry,
     `stations` (stations with a valid PM2.5 that day), and the columns `score` adds (valid, aqi, level, …).
     Stations flagged `assess: false` (background/transport stations) are not counted.
     """
-    county_of = {s.id: s.county_code for s in registry.stations if s.assess}
     days = scored_station_days
-    county = days["station"].astype("object").map(county_of)
-    assessed = county.notna().to_numpy()
+    areas = registry.area_codes
+    index = {code: i for i, code in enumerate(areas)}
+    county_of = {s.id: index[s.county_code] for s in registry.stations if s.assess}
+    # Area of every station code, looked up once per station rather than once per row.
+    station_area = np.array([county_of.get(str(sid), -1) for sid in days["station"].cat.categories] + [-1])
+    row_area = station_area[days["station"].cat.codes.to_numpy()]
+    assessed = row_area >= 0
     pollutants = list(standard.DAILY_POLLUTANTS)
-    base = days.loc[assessed, ["date", *pollutants]].assign(area=county[assessed].to_numpy())
-    prefecture = registry.prefecture_code
-    levels = [base[base["area"] != prefecture]] if prefecture else [base]
-    if prefecture:
-        levels.append(base.assign(area=prefecture))  # the city level averages every assessed station
-    stacked = pd.concat(levels, ignore_index=True)
+    row_area = row_area[assessed]
+    dates = days["date"].to_numpy()[assessed]
+    values = {p: days[p].to_numpy()[assessed] for p in pollutants}
+    prefecture = index.get(registry.prefecture_code or "", -1)
+    county_rows = row_area != prefecture
+    parts = [(row_area[county_rows], county_rows)]
+    if prefecture >= 0:  # the city level averages every assessed station
+        parts.append((np.full(len(row_area), prefecture), np.ones(len(row_area), dtype=bool)))
+    stacked = pd.DataFrame({
+        "area": pd.Categorical.from_codes(np.concatenate([a for a, _ in parts]), categories=areas),
+        "date": np.concatenate([dates[m] for _, m in parts]),
+        **{p: np.concatenate([values[p][m] for _, m in parts]) for p in pollutants},
+    }, copy=False)
     grouped = stacked.groupby(["area", "date"], sort=True, observed=True)
     means = grouped[pollutants].mean()
     means["stations"] = grouped["pm25"].count().astype(np.int32)

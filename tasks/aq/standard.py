@@ -15,6 +15,7 @@ Concentrations enter the IAQI formula as integers in each table's unit (CO in te
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 # The pollutant columns of a daily record. o3_8h is the O3 daily maximum 8-hour mean, o3_1h the daily maximum
 # 1-hour value; the rest are 24-hour means. CO is in mg/m³, everything else in µg/m³.
@@ -122,11 +123,11 @@ def category(aqi: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a), 0, level).astype(np.int8)
 
 
-def primary_pollutants(iaqis: dict[str, np.ndarray], aqi: np.ndarray) -> np.ndarray:
+def primary_pollutants(iaqis: dict[str, np.ndarray], aqi: np.ndarray) -> pd.Categorical:
     """首要污染物: the pollutant(s) whose IAQI equals the AQI, when the AQI exceeds 50; "" otherwise.
 
     Several pollutants tying are joined with commas in DAILY_POLLUTANTS order. Vectorised through a bit mask
-    per pollutant and one lookup table of the 2**7 combinations.
+    per pollutant and one table of the 2**7 combinations, returned as a categorical of those labels.
     """
     a = np.asarray(aqi, dtype=np.float64)
     mask = np.zeros(a.shape, dtype=np.int64)
@@ -134,9 +135,8 @@ def primary_pollutants(iaqis: dict[str, np.ndarray], aqi: np.ndarray) -> np.ndar
     for bit, name in enumerate(names):
         mask |= (np.asarray(iaqis[name]) == a).astype(np.int64) << bit
     mask = np.where(a > 50, mask, 0)
-    table = np.array([",".join(LABELS[n] for b, n in enumerate(names) if m >> b & 1)
-                      for m in range(1 << len(names))], dtype=object)
-    return table[mask]
+    table = [",".join(LABELS[n] for b, n in enumerate(names) if m >> b & 1) for m in range(1 << len(names))]
+    return pd.Categorical.from_codes(mask, categories=table)  # every combination is a distinct label
 
 
 def daily_aqi(rounded: dict[str, np.ndarray], include_o3_1h: bool = True
