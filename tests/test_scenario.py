@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import text
 
@@ -221,7 +222,10 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[TickRecord]]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"json://127.0.0.1:{server.server_address[1]}/hook"
     records: list[TickRecord] = []
-    with pytest.MonkeyPatch.context() as env, prefect_test_harness():
+    # heartbeats guard long-lived workers against crashes; here each flow would wait up to 1 s for the
+    # heartbeat thread on exit
+    no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    with pytest.MonkeyPatch.context() as env, prefect_test_harness(), no_heartbeats:
         env.setenv("MINSHENG_DATA_DIR", str(root / "data"))
         env.setenv("MINSHENG_CATALOG_DIR", str(scenario_catalog(root / "catalog")))
         env.setenv("MINSHENG_STABLE_SECONDS", "0")
@@ -250,10 +254,6 @@ def named(row: dict[str, Any]) -> A:
              row["period"], row["escalation_level"])
 
 
-def ids(records: list[TickRecord]) -> list[str]:
-    return [str(d) for d in STORY]
-
-
 @pytest.mark.parametrize("index", range(len(STORY)), ids=[str(d) for d in STORY])
 def test_each_tick_leaves_exactly_the_story_open(year: list[TickRecord], index: int) -> None:
     record = year[index]
@@ -265,3 +265,54 @@ def test_each_tick_leaves_exactly_the_story_open(year: list[TickRecord], index: 
     assert {(a.alert_class, a.kind, a.subject, a.county) for a in resolved_now} == \
         {(a.alert_class, a.kind, a.subject, a.county) for a in expected_resolved}
     assert len(record.alerts) == len({r["alert_id"] for r in record.alerts})
+
+
+def test_rerunning_a_tick_changes_and_sends_nothing(year: list[TickRecord]) -> None:
+    for record in year:
+        alerts = record.rerun.alerts
+        assert (alerts.opened, alerts.escalated, alerts.resolved, alerts.updated) == ([], [], [], 0), record.as_of
+        assert record.alerts_after_rerun == record.alerts, record.as_of
+        assert record.notices_on_rerun == [], record.as_of
+        assert record.rerun.ingest.results == [], record.as_of
+
+
+def test_the_cumulative_drop_is_the_loaders_to_quarantine(year: list[TickRecord]) -> None:
+    """The year-to-date decrease never reaches the warehouse (G13: the loader compares with what it holds
+    and quarantines the file whole), so the anomaly layer's ytd_decrease never fires; the department hears
+    about it through the quarantine alert, whose message names the rule."""
+    from tasks.pipeline.context import cached_engine
+
+    url = year[-1].summary.warehouse_url
+    with cached_engine(url).connect() as conn:
+        ledger = conn.execute(text("SELECT relative_name, status, reason_codes FROM drop_ledger "
+                                   "WHERE status != 'loaded'")).all()
+        jobs_aug = conn.execute(text("SELECT value_text FROM fact_observation WHERE target_id = :t AND "
+                                     "period = '2021-08'"), {"t": JOBS}).scalars().all()
+    assert [(r.relative_name, r.status) for r in ledger] == [("2021-08_hrss.csv", "quarantined")]
+    assert json.loads(ledger[0].reason_codes) if isinstance(ledger[0].reason_codes, str) \
+        else ledger[0].reason_codes == ["cumulative_decrease"]
+    assert jobs_aug == ["19500"]  # only the corrected value was ever stored
+    kinds = {r["kind"] for r in year[-1].alerts}
+    assert "ytd_decrease" not in kinds
+    quarantine = next(r for r in year[-1].alerts if r["kind"] == "quarantined_file")
+    assert "cumulative_decrease" in quarantine["message_zh"] and "2021-08_hrss.csv" in quarantine["message_zh"]
+
+
+def test_each_notice_reaches_the_webhook_once_with_its_numbers(year: list[TickRecord]) -> None:
+    for record in year:
+        alerts = record.summary.alerts
+        titles = [n["title"] for n in record.notices]
+        assert all(n["path"] == "/hook" for n in record.notices)
+        assert sorted(titles) == sorted([f"【预警】{t}" for t in alerts.opened] + [f"【升级】{t}" for t in alerts.escalated]
+                                        + [f"【已解决】{t}" for t in alerts.resolved]), record.as_of
+        assert alerts.notices_sent == len(record.notices) and alerts.notices_failed == 0
+    by_tick = {r.as_of: r.notices for r in year}
+    slip = next(n for n in by_tick[dt.date(2021, 8, 10)] if "数据质量问题" in n["title"])
+    assert slip["title"] == "【预警】孕产妇死亡率（楚雄州）2021年7月数据质量问题"
+    assert "124/10万" in slip["message"] and "10倍" in slip["message"] and slip["type"] == "warning"
+    fixed = next(n for n in by_tick[dt.date(2021, 9, 10)] if n["title"].startswith("【已解决】"))
+    assert "孕产妇死亡率" in fixed["title"] and "原因已消除" in fixed["message"] and fixed["type"] == "success"
+    red = next(n for n in by_tick[dt.date(2021, 11, 10)] if n["title"].startswith("【升级】"))
+    assert "落后32.1个百分点" in red["title"] and "20500人" in red["message"] and "40000人" in red["message"]
+    june = next(n for n in by_tick[dt.date(2021, 7, 10)] if "2021年6月数据逾期" in n["title"])
+    assert "州政府督查室" in june["message"] and "已连续2个月" in june["message"]

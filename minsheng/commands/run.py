@@ -92,8 +92,8 @@ def _deployments(ingest_interval: float | None) -> list[Any]:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     out = []
     for item in spec["deployments"]:
-        flow = load_flow_from_entrypoint(str(ROOT / item["entrypoint"]))
-        schedules = []
+        flow: Any = load_flow_from_entrypoint(str(ROOT / item["entrypoint"]))
+        schedules: list[Any] = []
         for s in item.get("schedules") or []:
             if "interval" in s:
                 seconds = ingest_interval if ingest_interval and item["name"] == "ingest" else s["interval"]

@@ -62,12 +62,17 @@ def target_status(observations: pd.DataFrame, catalog: Catalog, as_of: dt.date,
     return status
 
 
+SCHEDULE_METHODS = ("linear", "seasonal", "budget")
+
+
 def apply_memory(status: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """A series red last time and green now is shown yellow this time (caught up, not yet trusted)."""
+    """A series behind schedule, red last time and green now, is shown yellow this time (caught up, not yet
+    trusted). Only schedules (序时进度, budgets) catch up; a level that complies now simply complies, and
+    calling it yellow would raise a "target missed" alert for a value that meets its target."""
     keys = ["target_id", "county_code"]
     last = previous.drop_duplicates(keys, keep="last")[[*keys, "light"]].rename(columns={"light": "_prev"})
     merged = status.merge(last, on=keys, how="left")
-    caught_up = (merged["_prev"] == RED) & (merged["light"] == GREEN)
+    caught_up = (merged["_prev"] == RED) & (merged["light"] == GREEN) & merged["method"].isin(SCHEDULE_METHODS)
     merged.loc[caught_up, "light"] = YELLOW
     note = "上期为红灯，本期已追上进度，按规则先转为黄灯。"
     merged.loc[caught_up, "detail_zh"] = merged.loc[caught_up, "detail_zh"] + note
