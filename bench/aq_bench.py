@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -87,6 +88,9 @@ def run_aq_bench(stations: int, hours: int, workdir: Path, rounds: int = 1) -> d
         "derive_s": derivation["seconds"], "derive_cpu_s": derivation["cpu_seconds"],
         "derive_steps_s": derivation["steps"], "derive_peak_rss_mb": derivation["peak_rss_mb"],
         "ratio": round(derivation["seconds"] / baseline["seconds"], 2) if baseline["seconds"] else None,
+        "read_runs_s": [r["seconds"] for r in reads], "derive_runs_s": [r["seconds"] for r in derivations],
+        "ratio_median": round(statistics.median(r["seconds"] for r in derivations)
+                              / max(statistics.median(r["seconds"] for r in reads), 1e-9), 2),
         "area_days": derivation["area_days"], "issues": derivation["issues"],
     }
 

@@ -8,10 +8,13 @@ are written to the given file (for `bench.profile`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +31,50 @@ def _quiet_environment() -> dict[str, str]:
     return env
 
 
-def run_child(case: Case, profile: Path | None = None, timeout: float = 3600) -> RunResult:
-    """Run `case` in a new interpreter and return its result (peak RSS included)."""
+class MemoryGuardError(RuntimeError):
+    """A child passed the memory guard and was stopped before it could starve the shared machine."""
+
+    def __init__(self, impl: str, rss_mb: float, limit_mb: float) -> None:
+        super().__init__(f"{impl}: stopped at {rss_mb:.0f} MB resident, above the bench's guard of {limit_mb:.0f} MB")
+        self.rss_mb = rss_mb
+
+
+def run_child(case: Case, profile: Path | None = None, timeout: float = 3600,
+              memory_limit_mb: float | None = None) -> RunResult:
+    """Run `case` in a new interpreter and return its result (peak RSS included).
+
+    With `memory_limit_mb` the child's resident memory is watched and the child is killed above it
+    (MemoryGuardError): other people's work runs on the same machine.
+    """
+    import psutil
+
     command = [sys.executable, "-m", "bench.child", json.dumps(case.to_json())]
     if profile is not None:
         command += ["--profile", str(profile)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=_quiet_environment(),
-                          timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench child {case.impl} on {case.drop.name} failed ({done.returncode}):\n"
-                           f"{done.stderr[-4000:]}")
-    return RunResult.from_json(json.loads(done.stdout.strip().splitlines()[-1]))
+    # Output goes to files, not pipes: a chatty child (GX progress bars) would block on a full pipe while we poll.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True, cwd=REPO, env=_quiet_environment())
+        watched = psutil.Process(proc.pid)
+        started, highest = time.monotonic(), 0.0
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                highest = max(highest, watched.memory_info().rss / 2**20)
+            stop: Exception | None = None
+            if memory_limit_mb is not None and highest > memory_limit_mb:
+                stop = MemoryGuardError(case.impl, highest, memory_limit_mb)
+            elif time.monotonic() - started > timeout:
+                stop = TimeoutError(f"bench child {case.impl} on {case.drop.name} ran longer than {timeout:.0f} s")
+            if stop is not None:
+                proc.kill()
+                proc.wait()
+                raise stop
+            time.sleep(0.25)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench child {case.impl} on {case.drop.name} failed ({proc.returncode}):\n{stderr[-4000:]}")
+    return RunResult.from_json(json.loads(stdout.strip().splitlines()[-1]))
 
 
 def _warm_imports(impl: str) -> None:

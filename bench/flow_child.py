@@ -15,7 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
 from bench.common import AS_OF
+from flows.runners import per_file_task_runner
 
 
 def stage_files(staging: Path, raw: Path) -> int:
@@ -25,6 +29,17 @@ def stage_files(staging: Path, raw: Path) -> int:
         shutil.copytree(folder, raw / folder.name, dirs_exist_ok=True)
         count += sum(1 for _ in folder.glob("*.csv"))
     return count
+
+
+@task(name="bench-noop", cache_policy=NO_CACHE)
+def noop(i: int) -> int:
+    return i
+
+
+@flow(name="bench-noop-map", task_runner=per_file_task_runner())
+def noop_flow(n: int) -> int:
+    """`n` tasks that do nothing, on the ingest flow's task runner: the orchestration's cost per task."""
+    return sum(noop.map(list(range(n))).result())
 
 
 def run_flow(staging: Path) -> dict[str, Any]:
@@ -41,7 +56,11 @@ def run_flow(staging: Path) -> dict[str, Any]:
     empty = time.perf_counter() - started
     ctx = run_context(AS_OF)  # warm GX and the suites in this process, as the plain loop does
     judge_file(next(staging.glob("*/*.csv")), "finance", ctx.catalog, ctx.limits, ctx.as_of)
-    files = stage_files(staging, raw)
+    files = sum(1 for _ in staging.glob("*/*.csv"))
+    started = time.perf_counter()
+    noop_flow(files)
+    noop = time.perf_counter() - started
+    stage_files(staging, raw)
     started = time.perf_counter()
     summary = ingest(AS_OF)
     elapsed = time.perf_counter() - started
@@ -49,6 +68,7 @@ def run_flow(staging: Path) -> dict[str, Any]:
     for result in summary.results:
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
     return {"runner": settings.task_runner, "files": files, "empty_flow_s": round(empty, 3),
+            "noop_flow_s": round(noop, 3), "noop_per_task_s": round(noop / max(files, 1), 4),
             "flow_s": round(elapsed, 3), "rows_loaded": summary.rows_loaded, "outcomes": outcomes}
 
 

@@ -31,7 +31,7 @@ DEPARTMENTS = 40
 def write_inbox(raw: Path, files: int) -> list[Path]:
     """`files` distinct small CSV drops under raw/<dept>/<month>/ (same table, a unique note line each)."""
     catalog = bench_catalog(load_catalog(), 0)
-    table = drop_table(catalog, FILE_ROWS)
+    table, _ = drop_table(catalog, FILE_ROWS)
     body = "\n".join(",".join(v or "" for v in row) for row in zip(*(c.to_pylist() for c in table.columns),
                                                                    strict=True))
     header = ",".join(table.column_names)
@@ -56,13 +56,14 @@ def _seed_ledger(url: str, raw: Path, departments: set[str], cache_path: Path) -
         finally:
             cache.close()
         at = dt.datetime.now(dt.UTC)
-        rows = [{"sha256": d.sha256, "size": d.size, "department": d.department, "relative_name": d.relative_name,
-                 "mtime": None, "first_seen": at, "last_seen": at, "status": "loaded", "outcome": "load",
-                 "reason_codes": [], "row_count": FILE_ROWS, "rows_loaded": FILE_ROWS, "rows_unchanged": 0,
-                 "rows_superseded": 0, "critical_count": 0, "warning_count": 0, "finished_at": at}
-                for d in scan.drops]
+        rows: list[dict[str, Any]] = [
+            {"sha256": d.sha256, "size": d.size, "department": d.department, "relative_name": d.relative_name,
+             "mtime": None, "first_seen": at, "last_seen": at, "status": "loaded", "outcome": "load",
+             "reason_codes": [], "row_count": FILE_ROWS, "rows_loaded": FILE_ROWS, "rows_unchanged": 0,
+             "rows_superseded": 0, "critical_count": 0, "warning_count": 0, "finished_at": at}
+            for d in scan.drops]
         with engine.begin() as conn:
-            conn.execute(insert(DropLedger.__table__), rows)
+            conn.execute(insert(DropLedger), rows)
         return len(rows)
     finally:
         engine.dispose()

@@ -115,7 +115,7 @@ def load(rows: pa.Table, sha256: str, url: str) -> int:
     create = ("CREATE TABLE limit_observation (target_id TEXT, county_code TEXT, period TEXT, value DOUBLE "
               "PRECISION, unit TEXT, source_row BIGINT, sha256 TEXT)")
     if parsed.get_backend_name() == "sqlite":
-        db = sqlite3.connect(parsed.database, isolation_level=None)
+        db = sqlite3.connect(str(parsed.database), isolation_level=None)
         try:
             db.execute("BEGIN")
             db.execute(create)

@@ -28,8 +28,9 @@ from bench.datagen import drop_table, write_table
 from expectations.loader import DEFAULT_CATALOG_DIR, load_catalog
 
 FILE_ROWS = 1_000
-EXTRA_COUNTIES = 40
-DEPARTMENTS = ("finance", "development_reform", "health", "education", "forestry", "industry_it")
+EXTRA_COUNTIES = 90
+DEPARTMENTS = ("finance", "development_reform", "health", "education", "forestry", "housing", "civil_affairs",
+               "commerce", "agriculture")
 
 
 def write_catalog(directory: Path) -> Path:
@@ -50,13 +51,19 @@ def write_drops(catalog_dir: Path, staging: Path, files: int, rows: int = FILE_R
     """`files` CSV drops of `rows` rows under staging/<dept>/, round-robin over DEPARTMENTS, keys disjoint."""
     catalog = load_catalog(catalog_dir)
     years = {}
-    for slug in DEPARTMENTS:
-        own = catalog.model_copy(update={"targets": catalog.targets_of(slug)})
-        years[slug] = drop_table(own, 10 ** 9)[0]
-    cursor = dict.fromkeys(DEPARTMENTS, 0)
+    taken: set[str] = set()
+    for slug in DEPARTMENTS:  # a target shared by two departments goes to the first: no key in two files
+        own = [t for t in catalog.targets_of(slug) if t.id not in taken]
+        taken |= {t.id for t in own}
+        if own:
+            years[slug] = drop_table(catalog.model_copy(update={"targets": own}), 10 ** 9)[0]
+    cursor = dict.fromkeys(years, 0)
     paths: list[Path] = []
+    capacity = sum(t.num_rows // rows for t in years.values())
+    if files > capacity:
+        raise ValueError(f"at most {capacity} disjoint drops of {rows} rows; raise EXTRA_COUNTIES")
     while len(paths) < files:
-        for slug in DEPARTMENTS:
+        for slug in years:
             if len(paths) == files:
                 break
             start = cursor[slug]

@@ -25,7 +25,7 @@ def ingest(as_of: dt.date | None = None) -> IngestSummary:
     ctx = run_context(as_of)
     prepare_warehouse(ctx)
     scan = discover_drops(ctx)
-    results = process_drop.map(scan.drops, ctx=unmapped(ctx)).result()
+    results = process_drop.map([*scan.drops, *scan.empty], ctx=unmapped(ctx)).result()
     duplicates = acknowledge_duplicates(scan, ctx)
     publish_curated_tables(ctx)
     summary = summarise_ingest(ctx, scan, results, duplicates)

@@ -52,3 +52,12 @@ def test_derive_refuses_a_feed_without_a_co_unit(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     rows = json.loads(ok.stdout)
     assert rows[0]["valid_days"] == 0 and rows[0]["good_ratio_pct"] is None  # two hours are no valid day
+
+
+def test_derive_reports_a_bad_registry_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "stations.yaml").write_text("stations:\n  - {id: S1, name: a, county_code: '532301', x: 1}\n",
+                                            encoding="utf-8")
+    result = CliRunner().invoke(app, ["aq", "derive", str(EXAMPLE / "beijing_aq.parquet"),
+                                      "--stations", str(tmp_path / "stations.yaml")])
+    assert result.exit_code == 2
+    assert "stations.yaml:2: field stations.0.x (S1)" in result.stderr

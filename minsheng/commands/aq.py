@@ -39,7 +39,7 @@ def derive_command(
     try:
         registry = load_registry(stations)
     except RegistryError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     result = run_derivation(source, registry, co_unit=co_unit, hour_label=hour_label)  # type: ignore[arg-type]
     for issue in result.issues:

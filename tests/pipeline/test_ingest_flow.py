@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -127,3 +129,16 @@ def test_unknown_folders_and_lock_files_are_not_loaded(data_dir: Path) -> None:
     summary = ingest(AS_OF)
     assert summary.results == [] and summary.unknown_folders == ["not_a_department"]
     assert not (data_dir / "raw" / "hrss" / "_receipts").exists()
+
+
+def test_an_empty_file_waits_then_is_quarantined(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = data_dir / "raw" / "hrss" / "empty.csv"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    monkeypatch.setenv("MINSHENG_STABLE_SECONDS", "5")
+    assert ingest(AS_OF).results == []  # still within the grace period: maybe still being written
+    old = empty.stat().st_mtime - 3600
+    os.utime(empty, (old, old))
+    summary = ingest(AS_OF)
+    assert [(r.relative_name, r.outcome.value) for r in summary.results] == [("empty.csv", "quarantine")]
+    assert "empty_file" in (data_dir / "raw" / "hrss" / "_receipts" / "empty.csv.md").read_text("utf-8")
