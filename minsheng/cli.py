@@ -35,6 +35,7 @@ def _register() -> None:
     # One import per area keeps the wiring visible; each module adds its commands to `app`.
     from minsheng.commands import (  # noqa: F401
         aq,
+        bench,
         catalog,
         check,
         db,

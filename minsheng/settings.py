@@ -11,7 +11,33 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from expectations.loader import DEFAULT_CATALOG_DIR
 
 
-class Settings(BaseSettings):
+class DataLayout:
+    """Where things live under the data directory: inboxes, curated Parquet, quarantine, reports, state."""
+
+    data_dir: Path
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def curated_dir(self) -> Path:
+        return self.data_dir / "curated"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / ".minsheng"
+
+
+class Settings(DataLayout, BaseSettings):
     """Runtime settings; every field can be set as MINSHENG_<FIELD> (e.g. MINSHENG_DATA_DIR)."""
 
     model_config = SettingsConfigDict(env_prefix="MINSHENG_", extra="ignore")
@@ -32,22 +58,6 @@ class Settings(BaseSettings):
     )
     yellow_gap_points: float = Field(10.0, description="behind schedule by more than this → yellow")
     red_gap_points: float = Field(30.0, description="behind schedule by more than this → red")
-
-    @property
-    def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
-
-    @property
-    def curated_dir(self) -> Path:
-        return self.data_dir / "curated"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.data_dir / "quarantine"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.data_dir / "reports"
 
     @cached_property
     def resolved_warehouse_url(self) -> str:

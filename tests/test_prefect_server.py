@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,16 +18,11 @@ from sqlalchemy import create_engine, text
 
 from expectations.loader import load_catalog
 from minsheng.demo_drops import seed_demo_drops
+from minsheng.local_server import local_prefect_server
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -42,42 +36,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture()
-def prefect_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A Prefect server of our own, with its own home and database, and minsheng pointed at a temp data dir."""
-    prefect = BIN / "prefect"
-    if not prefect.exists():
-        pytest.skip(f"prefect CLI not found at {prefect}")
-    port = _free_port()
-    env = {**os.environ,
-           "PREFECT_HOME": str(tmp_path / "prefect-home"),
-           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_API_HOST": "127.0.0.1",
-           "PREFECT_SERVER_API_PORT": str(port),
-           "PREFECT_SERVER_UI_ENABLED": "false",
-           "MINSHENG_HOME": str(ROOT),
-           "MINSHENG_DATA_DIR": str(tmp_path / "data"),
-           "MINSHENG_STABLE_SECONDS": "0"}
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                pytest.fail(f"prefect server exited: {(tmp_path / 'server.log').read_text()[-2000:]}")
-            time.sleep(1)
-        else:
-            pytest.fail("prefect server did not become healthy within 120 s")
-        yield env
-    finally:
-        _stop(server)
-        log.close()
+def prefect_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A Prefect server of our own (own home and database), and minsheng pointed at a temp data dir."""
+    if not (BIN / "prefect").exists():
+        pytest.skip(f"prefect CLI not found at {BIN / 'prefect'}")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    home = tmp_path / "prefect-home"
+    with local_prefect_server(home) as api:
+        yield {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api,
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "MINSHENG_HOME": str(ROOT),
+               "MINSHENG_DATA_DIR": str(tmp_path / "data"), "MINSHENG_STABLE_SECONDS": "0"}
 
 
 def _prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:

@@ -1,6 +1,6 @@
 """A labelled year, replayed month by month through the real tick (G14 "done when").
 
-Four departments of the real catalog report six of its targets in small long-format CSVs. Faults are injected
+Three departments of the real catalog report six of its targets in small long-format CSVs. Faults are injected
 at known months; after each tick (as of the 10th of the next month) exactly the alerts the story calls for are
 open, exactly those whose cause went away are resolved, each notice reaches a real HTTP receiver once, and
 re-running the same tick changes and sends nothing.
@@ -10,11 +10,12 @@ The story (files are dropped on the 3rd of the month after their data unless sai
   10 July already escalated (second miss in a row), both resolve on 10 August;
 - ecology_env skips September and never sends it → opens on 10 November (September's data is due on
   13 October because of the National Day holiday, so the 10 October tick says nothing), stays open;
-- health slips a unit in July (孕产妇死亡率 124/10万 for 12.4) → a data-quality alert, no target-miss alert
-  (the number is in doubt); the revised July value sent with August's data resolves it;
-- hrss sends an August file whose year-to-date jobs fell (9500 after 18500): the loader quarantines it whole
-  (layer: load, reason cumulative_decrease; the anomaly layer never sees the value) → a quarantine alert and
-  August's delivery lag; the corrected file (14 September) resolves both on 10 October;
+- hrss slips a unit in July (养老保险参保 181.56 under 人 where it meant 万人) → a data-quality alert, and no
+  target-miss alert (the number is in doubt);
+- hrss sends an August file whose year-to-date jobs fell (9500 after 18500) and that revises July's slip: the
+  loader quarantines it whole (layer: load, reason cumulative_decrease; the anomaly layer never sees the
+  value, and the July revision in it is not loaded either) → a quarantine alert and August's delivery lag;
+  the corrected file (14 September) resolves all three on 10 October;
 - ecology_env's 元谋县 reports PM2.5 far below its peers in May and June → one peer-outlier alert (not one a
   month), resolved when July is back in line;
 - new urban jobs slows from May: yellow behind schedule on 10 August, red (escalated) on 10 November, and on
@@ -46,14 +47,13 @@ from expectations.loader import DEFAULT_CATALOG_DIR
 TZ = ZoneInfo("Asia/Shanghai")
 PREF = "532300"
 JOBS, RATE = "employment.new_urban_jobs", "employment.urban_unemployment_rate"
-MMR, PM25 = "health.maternal_mortality_rate", "ecology.pm25_concentration"
+PENSION, PM25 = "social_security.pension_insured", "ecology.pm25_concentration"
 SHOWS, TOILETS = "culture.opera_to_countryside_shows", "culture.tourist_toilets"
 PM25_BASE = {"532301": 26, "532322": 22, "532323": 24, "532324": 23, "532325": 21, "532326": 25, "532327": 20,
              "532328": 22, "532329": 27, "532331": 24}
 OUTLIER = "532328"  # 元谋县
 JOBS_YTD = [3400, 6800, 10200, 13500, 16000, 17500, 18500, 19500, 20000, 20500, 21000, 21500]
 RATES = ["4.8", "4.7", "4.9", "4.8", "4.7", "4.8", "4.9", "4.8", "4.7", "4.8", "4.9", "4.8"]
-MMRS = ["12.1", "12.3", "12.0", "12.4", "12.2", "12.5", "12.4", "12.2", "12.3", "12.1", "12.4", "12.2"]
 TOILETS_YTD = [3, 6, 10, 13, 16, 19, 22, 25, 29, 32, 35, 38]
 Row = tuple[str, str, str, str, str]  # 指标编码, 县市, 月份, 数值, 单位
 
@@ -65,9 +65,9 @@ def p(month: int) -> str:
 def rows_of(department: str, month: int) -> list[Row]:
     """The true rows a department reports for a month."""
     if department == "hrss":
-        return [(JOBS, "全州", p(month), str(JOBS_YTD[month - 1]), "人"), (RATE, "全州", p(month), RATES[month - 1], "%")]
-    if department == "health":
-        return [(MMR, "全州", p(month), MMRS[month - 1], "/10万")]
+        return [(JOBS, "全州", p(month), str(JOBS_YTD[month - 1]), "人"),
+                (RATE, "全州", p(month), RATES[month - 1], "%"),
+                (PENSION, "全州", p(month), str(1_811_000 + 1_187 * month), "人")]
     if department == "culture_tourism":
         return [(SHOWS, "全州", p(month), str(85 * month), "场"),
                 (TOILETS, "全州", p(month), str(TOILETS_YTD[month - 1]), "个")]
@@ -88,25 +88,25 @@ class Drop:
 
 def drops_before(as_of: dt.date) -> list[Drop]:
     """Every file the departments have dropped by `as_of` (the tick copies the new ones into the inbox)."""
+    july_pension = rows_of("hrss", 7)[2:]  # the true July row, sent again as a revision
     out = []
     for month in range(1, 13):
         when = dt.datetime(2021 + (month == 12), month % 12 + 1, 3, 9, 30, tzinfo=TZ)
-        for dept in ("hrss", "health", "ecology_env"):
-            if dept == "ecology_env" and month == 9:
-                continue  # skipped, never sent
-            rows = rows_of(dept, month)
-            if dept == "hrss" and month == 8:
-                rows = [(JOBS, "全州", p(8), "9500", "人"), *rows[1:]]  # 19500 typed as 9500
-            if dept == "health" and month == 7:
-                rows = [(MMR, "全州", p(7), "124", "/10万")]  # per 10万 written ×10
-            if dept == "health" and month == 8:
-                rows = [(MMR, "全州", p(7), MMRS[6], "/10万"), *rows]  # the revised July value
-            out.append(Drop(dept, f"{p(month)}_{dept}.csv", rows, when))
-        if month not in (5, 6):
-            late = month == 7
-            rows = [r for m in ((5, 6, 7) if late else (month,)) for r in rows_of("culture_tourism", m)]
-            out.append(Drop("culture_tourism", f"{p(month)}_culture.csv", rows, when.replace(day=2) if late else when))
-    out.append(Drop("hrss", "2021-08_hrss_更正.csv", rows_of("hrss", 8), dt.datetime(2021, 9, 14, 16, 0, tzinfo=TZ)))
+        hrss = rows_of("hrss", month)
+        if month == 7:
+            hrss = [*hrss[:2], (PENSION, "全州", p(7), "181.56", "人")]  # 万人 figures under the header 人
+        if month == 8:
+            hrss = [(JOBS, "全州", p(8), "9500", "人"), *hrss[1:], *july_pension]  # 19500 typed as 9500
+        out.append(Drop("hrss", f"{p(month)}_hrss.csv", hrss, when))
+        if month != 9:  # ecology_env skips September and never sends it
+            out.append(Drop("ecology_env", f"{p(month)}_ecology.csv", rows_of("ecology_env", month), when))
+        if month == 7:  # culture_tourism sends nothing for May and June, then all three months on 2 August
+            late = [r for m in (5, 6, 7) for r in rows_of("culture_tourism", m)]
+            out.append(Drop("culture_tourism", "2021-05至07_culture.csv", late, when.replace(day=2)))
+        elif month not in (5, 6):
+            out.append(Drop("culture_tourism", f"{p(month)}_culture.csv", rows_of("culture_tourism", month), when))
+    correction = [*rows_of("hrss", 8), *july_pension]
+    out.append(Drop("hrss", "2021-08_hrss_更正.csv", correction, dt.datetime(2021, 9, 14, 16, 0, tzinfo=TZ)))
     return [d for d in out if d.dropped.date() <= as_of]
 
 
@@ -126,7 +126,7 @@ LAG, PROG, DQ, AN, MISS = "delivery_lag", "progress_lag", "data_quality", "anoma
 CULTURE_MAY = A(LAG, "missing_delivery", "culture_tourism", None, p(5))
 CULTURE_JUNE = A(LAG, "missing_delivery", "culture_tourism", None, p(6), 1)
 OUTLIER_MAY = A(AN, "peer_outlier", PM25, OUTLIER, p(5))
-SLIP = A(DQ, "unit_slip", MMR, PREF, p(7))
+SLIP = A(DQ, "unit_slip", PENSION, PREF, p(7))
 QUARANTINE = A(DQ, "quarantined_file", "hrss", None, None)
 HRSS_AUG = A(LAG, "missing_delivery", "hrss", None, p(8))
 ECO_SEPT = A(LAG, "missing_delivery", "ecology_env", None, p(9))
@@ -146,8 +146,8 @@ STORY: dict[dt.date, tuple[set[A], set[A]]] = {
     dt.date(2021, 7, 10): ({CULTURE_MAY, CULTURE_JUNE, A(AN, "peer_outlier", PM25, OUTLIER, p(6))}, set()),
     dt.date(2021, 8, 10): ({SLIP, behind(7, 0)},
                            {CULTURE_MAY, CULTURE_JUNE, A(AN, "peer_outlier", PM25, OUTLIER, p(6))}),
-    dt.date(2021, 9, 10): ({behind(7, 0), QUARANTINE, HRSS_AUG}, {SLIP}),
-    dt.date(2021, 10, 10): ({behind(9, 0)}, {QUARANTINE, HRSS_AUG}),
+    dt.date(2021, 9, 10): ({behind(7, 0), SLIP, QUARANTINE, HRSS_AUG}, set()),
+    dt.date(2021, 10, 10): ({behind(9, 0)}, {SLIP, QUARANTINE, HRSS_AUG}),
     dt.date(2021, 11, 10): ({behind(10, 1), ECO_SEPT}, set()),
     dt.date(2021, 12, 10): ({behind(11, 1), ECO_SEPT}, set()),
     dt.date(2022, 1, 10): ({A(MISS, "target_miss", JOBS, PREF, p(12), 2), ECO_SEPT}, set()),
@@ -186,7 +186,7 @@ def scenario_catalog(directory: Path) -> Path:
     """The real catalog with only the six targets the scenario's departments report (a department is
     expected to deliver every target it leads, so the other ~180 would all be late)."""
     shutil.copytree(DEFAULT_CATALOG_DIR, directory, ignore=shutil.ignore_patterns("targets"))
-    wanted = {JOBS, RATE, MMR, PM25, SHOWS, TOILETS}
+    wanted = {JOBS, RATE, PENSION, PM25, SHOWS, TOILETS}
     chosen = [t for f in sorted((DEFAULT_CATALOG_DIR / "targets").glob("*.yaml"))
               for t in yaml.safe_load(f.read_text(encoding="utf-8"))["targets"] if t["id"] in wanted]
     assert {t["id"] for t in chosen} == wanted
@@ -289,8 +289,8 @@ def test_the_cumulative_drop_is_the_loaders_to_quarantine(year: list[TickRecord]
         jobs_aug = conn.execute(text("SELECT value_text FROM fact_observation WHERE target_id = :t AND "
                                      "period = '2021-08'"), {"t": JOBS}).scalars().all()
     assert [(r.relative_name, r.status) for r in ledger] == [("2021-08_hrss.csv", "quarantined")]
-    assert json.loads(ledger[0].reason_codes) if isinstance(ledger[0].reason_codes, str) \
-        else ledger[0].reason_codes == ["cumulative_decrease"]
+    codes = ledger[0].reason_codes
+    assert (json.loads(codes) if isinstance(codes, str) else codes) == ["cumulative_decrease"]
     assert jobs_aug == ["19500"]  # only the corrected value was ever stored
     kinds = {r["kind"] for r in year[-1].alerts}
     assert "ytd_decrease" not in kinds
@@ -303,15 +303,16 @@ def test_each_notice_reaches_the_webhook_once_with_its_numbers(year: list[TickRe
         alerts = record.summary.alerts
         titles = [n["title"] for n in record.notices]
         assert all(n["path"] == "/hook" for n in record.notices)
-        assert sorted(titles) == sorted([f"【预警】{t}" for t in alerts.opened] + [f"【升级】{t}" for t in alerts.escalated]
-                                        + [f"【已解决】{t}" for t in alerts.resolved]), record.as_of
+        expected = ([f"【预警】{t}" for t in alerts.opened] + [f"【升级】{t}" for t in alerts.escalated]
+                    + [f"【已解决】{t}" for t in alerts.resolved])
+        assert sorted(titles) == sorted(expected), record.as_of
         assert alerts.notices_sent == len(record.notices) and alerts.notices_failed == 0
     by_tick = {r.as_of: r.notices for r in year}
     slip = next(n for n in by_tick[dt.date(2021, 8, 10)] if "数据质量问题" in n["title"])
-    assert slip["title"] == "【预警】孕产妇死亡率（楚雄州）2021年7月数据质量问题"
-    assert "124/10万" in slip["message"] and "10倍" in slip["message"] and slip["type"] == "warning"
-    fixed = next(n for n in by_tick[dt.date(2021, 9, 10)] if n["title"].startswith("【已解决】"))
-    assert "孕产妇死亡率" in fixed["title"] and "原因已消除" in fixed["message"] and fixed["type"] == "success"
+    assert slip["title"] == "【预警】基本养老保险参保（楚雄州）2021年7月数据质量问题"
+    assert "181.56人" in slip["message"] and "1/1万" in slip["message"] and slip["type"] == "warning"
+    fixed = [n for n in by_tick[dt.date(2021, 10, 10)] if n["title"].startswith("【已解决】")]
+    assert len(fixed) == 3 and all("原因已消除" in n["message"] and n["type"] == "success" for n in fixed)
     red = next(n for n in by_tick[dt.date(2021, 11, 10)] if n["title"].startswith("【升级】"))
     assert "落后32.1个百分点" in red["title"] and "20500人" in red["message"] and "40000人" in red["message"]
     june = next(n for n in by_tick[dt.date(2021, 7, 10)] if "2021年6月数据逾期" in n["title"])

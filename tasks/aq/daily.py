@@ -29,6 +29,7 @@ import pandas as pd
 
 from tasks.aq import standard
 from tasks.aq.feed import AqFeed
+from tasks.aq.frame import is_float32, pieces, rows
 from tasks.aq.parsing import HOUR_NS
 
 DAY_NS = 24 * HOUR_NS
@@ -90,7 +91,8 @@ def mean_24h(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
-    """Daily concentrations per station and Beijing calendar day that has any reading.
+    """Daily concentrations per station and Beijing calendar day that has any reading (rows by station, in the
+    order stations first appear in the feed, then by date).
 
     Columns: station, date (datetime64[ns] at 00:00), so2 no2 pm10 co pm25 (24-hour means), o3_8h, o3_1h, each
     NaN where not valid; for hourly feeds also `<pollutant>_n` (valid hours; `o3_8h_n` = valid 8-hour windows).
@@ -102,14 +104,16 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
         if "o3_1h" not in days.columns:
             days = days.assign(o3_1h=np.nan)
         days = days[["station", "date", *MEANS_24H, "o3_8h", "o3_1h"]].reset_index(drop=True)
-        return days.assign(**{p: _unfloat32(days[p].to_numpy(), frame[p].dtype, p)
-                              for p in (*MEANS_24H, "o3_8h", "o3_1h") if p in frame.columns})
+        values = {p: _unfloat32(np.asarray(days[p].to_numpy(), dtype=np.float64), is_float32(frame[p]), p)
+                  for p in (*MEANS_24H, "o3_8h", "o3_1h") if p in frame.columns}
+        return days.assign(date=np.asarray(days["date"].to_numpy(), dtype="datetime64[ns]"), **values)
     categories = frame["station"].cat.categories
     grid = feed.grid()
     first, n_hours, slot = grid.first, grid.n_slots, grid.position
     n_st, n_days = len(categories), n_hours // 24
-    # Pollutants are reduced in parallel threads (numpy releases the GIL), each thread refilling its own
-    # dense station × hour buffer.
+    # Pollutants are reduced in parallel threads (numpy and Arrow release the GIL). A feed that is the complete
+    # station × hour grid in order is read block by block straight from its column; any other is first
+    # scattered, chunk by chunk, into a dense buffer of the thread's own.
     workers = max(1, min(2, os.cpu_count() or 1))
     buffers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     for _ in range(workers):
@@ -118,21 +122,24 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
     def reduce(p: str) -> dict[str, np.ndarray]:
         buffer = buffers.get()
         try:
-            if grid.complete:
-                dense = frame[p].to_numpy().reshape(n_st, n_hours)  # the column already is the dense array
-            else:
-                dense = buffer
-                dense.fill(np.nan)
-                dense.ravel()[slot] = frame[p].to_numpy()
+            if not grid.complete:
+                buffer.fill(np.nan)
+                start = 0
+                for piece in pieces(frame[p]):
+                    buffer.ravel()[slot[start:start + len(piece)]] = piece
+                    start += len(piece)
             names = (p, f"{p}_n") if p != "o3" else ("o3_8h", "o3_8h_n", "o3_1h", "o3_n")
             reducer = mean_24h if p != "o3" else o3_daily
             results = [np.empty((n_st, n_days)) for _ in names]
             for lo in range(0, n_st, block):
-                for target, value in zip(results, reducer(dense[lo:lo + block]), strict=True):
-                    target[lo:lo + block] = value
+                hi = min(lo + block, n_st)
+                hourly = buffer[lo:hi] if not grid.complete else \
+                    rows(frame[p], lo * n_hours, hi * n_hours).reshape(hi - lo, n_hours)
+                for target, value in zip(results, reducer(hourly), strict=True):
+                    target[lo:hi] = value
         finally:
             buffers.put(buffer)
-        return {name: result if name.endswith("_n") else _unfloat32(result, frame[p].dtype, name)
+        return {name: result if name.endswith("_n") else _unfloat32(result, is_float32(frame[p]), name)
                 for name, result in zip(names, results, strict=True)}
 
     out: dict[str, np.ndarray] = {}
@@ -173,7 +180,7 @@ def score(days: pd.DataFrame, include_o3_1h: bool = True) -> pd.DataFrame:
     return pd.DataFrame({**columns, **added}, copy=False)
 
 
-def _unfloat32(values: np.ndarray, source: np.dtype, pollutant: str) -> np.ndarray:
+def _unfloat32(values: np.ndarray, float32_source: bool, pollutant: str) -> np.ndarray:
     # A float32 source holds 0.3 as 0.30000001: put statistics that sit on a rounding half back on it, so
     # the compact float32 copy of a feed rounds exactly like its decimal original.
-    return standard.snap_halves(values, pollutant, 2.5e-7) if source == np.float32 else values
+    return standard.snap_halves(values, pollutant, 2.5e-7) if float32_source else values

@@ -3,15 +3,18 @@
 The canonical frame (`AqFeed.frame`) has one row per station and hour (or day, for daily feeds), in file order:
 
 - `station` (category): the station id as written in the feed;
-- `time` (datetime64 in the source's resolution, s/ms/us/ns): Beijing wall-clock time (Asia/Shanghai). Naive
+- `time` (timestamp in the source's resolution, s/ms/us/ns): Beijing wall-clock time (Asia/Shanghai). Naive
   times are taken as Beijing time; times with an offset are converted. An hourly reading's time is the *start*
   of the hour it averages (00:00 = 00:00-01:00); feeds that label hours by their end (CNEMC's 01:00 … 24:00)
   are read with `hour_label="end"`;
 - hourly feeds: `pm25 pm10 so2 no2 co o3` hourly concentrations; daily feeds: `pm25 pm10 so2 no2 co` 24-hour
   means, `o3_8h` daily maximum 8-hour mean and optionally `o3_1h` daily maximum 1-hour value. µg/m³, except CO
-  in mg/m³ whatever the feed declared; float64 (float32 when the source stores float32), NaN where
-  missing (`NA`, empty, gaps);
-- `aqi` (float64), only when the feed has a published AQI column.
+  in mg/m³ whatever the feed declared; float32 or float64 as the source stores them, missing where the feed
+  has `NA`, empty cells or gaps;
+- `aqi`, only when the feed has a published AQI column.
+
+`time` and the value columns are Arrow-backed (pandas ArrowDtype, the reader's buffers without a copy):
+`frame[c].to_numpy()` gives numpy with NaN/NaT for missing; `tasks.aq.frame` reads them piece by piece.
 
 The index is the row's position in the drop; `AqFeed.locate` turns it into file and row for messages.
 """
@@ -30,6 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tasks.aq.columns import map_columns
+from tasks.aq.grid import Grid, make_grid
 from tasks.aq.parsing import (
     HOUR_NS,
     NULL_TOKENS,
@@ -38,8 +42,8 @@ from tasks.aq.parsing import (
     HourLabel,
     co_unit_of,
     critical,
-    parse_numbers,
     parse_times,
+    value_column,
 )
 from tasks.aq.registry import CoUnit, StationRegistry
 from tasks.contracts import Issue
@@ -59,29 +63,6 @@ class Segment:
     first_row: int
 
 
-@dataclass(frozen=True)
-class Grid:
-    """Where each reading sits in a dense station × time array (computed once, shared by checks and derivation).
-
-    `position` = station code × `n_slots` + slot of its time, a slot being an hour (hourly feeds) or a day,
-    counted from 00:00 of the feed's first day (`first`, in slots since the epoch).
-    """
-
-    first: int
-    n_slots: int
-    step: int  # nanoseconds per slot
-    position: np.ndarray
-    off_grid: bool = False  # some time is not on a slot boundary (not on the hour / not at midnight)
-    increasing: bool = False  # positions strictly increase: rows sorted by station and time, no repeats
-    stations: int = 0  # number of station codes (the grid's first dimension)
-
-    @property
-    def complete(self) -> bool:
-        """Rows are exactly the dense grid in order (every station-slot once, gaps as NaN rows, like the
-        Beijing files): a column is then the station × slot array itself, no scatter needed."""
-        return self.increasing and len(self.position) == self.stations * self.n_slots > 0
-
-
 @dataclass
 class AqFeed:
     """A station feed in canonical form (see the module docstring for the columns)."""
@@ -96,7 +77,7 @@ class AqFeed:
         """The reading positions of `Grid`, computed on first use."""
         if self.cached_grid is None:
             step = HOUR_NS if self.granularity == "hourly" else 24 * HOUR_NS
-            self.cached_grid = _make_grid(self.frame, step)
+            self.cached_grid = make_grid(self.frame, step)
         return self.cached_grid
 
     def locate(self, position: int) -> tuple[str | None, int | None]:
@@ -105,41 +86,6 @@ class AqFeed:
             if seg.start <= position < seg.stop:
                 return seg.name, seg.first_row + position - seg.start
         return None, None
-
-
-def _make_grid(frame: pd.DataFrame, step: int) -> Grid:
-    # Few and narrow buffers for 15 million rows: fresh allocations cost page faults, not just copies.
-    ticks, per_tick = time_ticks(frame)
-    ticks_per_slot = step // per_tick
-    slot = np.empty(len(ticks), dtype=np.int64)
-    np.remainder(ticks, ticks_per_slot, out=slot)
-    off_grid = bool(slot.any())
-    np.floor_divide(ticks, ticks_per_slot, out=slot)
-    per_day = 24 * HOUR_NS // step
-    first = (int(slot.min()) // per_day) * per_day if len(slot) else 0
-    n_slots = ((int(slot.max()) - first) // per_day + 1) * per_day if len(slot) else 0
-    slot -= first
-    stations = len(frame["station"].cat.categories)
-    narrow = stations * n_slots < 2**31
-    position = frame["station"].cat.codes.to_numpy().astype(np.int32 if narrow else np.int64)
-    position *= n_slots
-    np.add(position, slot, out=position, casting="unsafe")  # fits: every position is below stations × n_slots
-    increasing = bool(np.all(position[1:] > position[:-1]))
-    return Grid(first, n_slots, step, position, off_grid, increasing, stations)
-
-
-def time_ticks(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """The frame's `time` column as int64 ticks of its own resolution, and nanoseconds per tick (no copy)."""
-    times = frame["time"].to_numpy()
-    unit, count = np.datetime_data(times.dtype)
-    per_tick = {"D": 86_400 * 10**9, "h": HOUR_NS, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3,
-                "ns": 1}[unit]
-    return times.view(np.int64), per_tick * count
-
-
-def time_ns(frame: pd.DataFrame) -> np.ndarray:
-    """The frame's `time` column as int64 nanoseconds of Beijing wall-clock time (a copy unless already ns)."""
-    return np.asarray(frame["time"].to_numpy(), dtype="datetime64[ns]").view(np.int64)
 
 
 def feed_files(source: Path) -> list[Path]:
@@ -152,7 +98,7 @@ def feed_files(source: Path) -> list[Path]:
 
 @dataclass
 class _Part:
-    """One file's readings as arrays: station codes into `stations`, Beijing ns times, float values."""
+    """One file's readings: station codes into `stations`, Beijing times and float values as Arrow columns."""
 
     name: str
     first_row: int
@@ -160,8 +106,8 @@ class _Part:
     co_unit: CoUnit
     codes: np.ndarray
     stations: list[str]
-    times: np.ndarray
-    values: dict[str, np.ndarray]
+    times: pa.ChunkedArray
+    values: dict[str, pa.ChunkedArray]
 
 
 def read_feed(source: Path | str, *, co_unit: CoUnit | None = None, registry: StationRegistry | None = None,
@@ -240,8 +186,8 @@ def _read_one(file: Path, name: str, fallback: CoUnit | None, explicit: CoUnit |
     values = {}
     extra = ("o3_1h", "aqi") if kind == "daily" else ("aqi",)
     for f in (*fields, *[e for e in extra if e in mapping]):
-        v = parse_numbers(raw.column(mapping[f]), name, mapping[f], first_row)
-        values[f] = v / 1000.0 if f == "co" and co == "ug/m3" else v
+        v = value_column(raw.column(mapping[f]), name, mapping[f], first_row)
+        values[f] = pc.divide(v, pa.scalar(1000, v.type)) if f == "co" and co == "ug/m3" else v
     return _Part(name, first_row, kind, co, codes, stations, times, values)
 
 
@@ -305,11 +251,21 @@ def _to_frame(parts: list[_Part]) -> pd.DataFrame:
     codes = codes.astype(np.int16, copy=False) if len(stations) < 32_000 else codes
     data: dict[str, object] = {
         "station": pd.Categorical.from_codes(codes, categories=stations),
-        "time": parts[0].times if len(parts) == 1 else np.concatenate([p.times for p in parts]),
+        "time": _arrow([p.times for p in parts]),
     }
     order = ["pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "o3_1h", "aqi"]
     for f in [f for f in order if any(f in p.values for p in parts)]:
-        pieces = [p.values[f] if f in p.values else np.full(len(p.times), np.nan) for p in parts]
-        data[f] = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        data[f] = _arrow([p.values[f] if f in p.values else pa.chunked_array([pa.nulls(len(p.codes), pa.float64())])
+                          for p in parts])
     # copy=False keeps one block per column: consolidating 15 million rows would copy them all again.
     return pd.DataFrame(data, copy=False)
+
+
+def _arrow(columns: list[pa.ChunkedArray]) -> pd.arrays.ArrowExtensionArray:
+    # The files' chunks side by side (no copy); types are unified only when the files disagree.
+    types = {c.type for c in columns}
+    if len(types) > 1:
+        target = pa.timestamp("ns") if all(pa.types.is_timestamp(t) for t in types) else pa.float64()
+        columns = [pc.cast(c, target) for c in columns]
+    return pd.arrays.ArrowExtensionArray(pa.chunked_array([ch for c in columns for ch in c.chunks],
+                                                          type=columns[0].type))

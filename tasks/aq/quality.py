@@ -12,8 +12,11 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from tasks.aq.feed import AqFeed, Grid, time_ticks
+from tasks.aq.feed import AqFeed
+from tasks.aq.frame import arrow_of, min_max, sample
+from tasks.aq.grid import Grid, time_ticks
 from tasks.aq.parsing import HOUR_NS
 from tasks.aq.registry import StationRegistry
 from tasks.contracts import Issue, Severity
@@ -36,13 +39,13 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
     """
     frame = feed.frame
     issues: list[Issue] = []
-    keep = np.ones(len(frame), dtype=bool)
+    drops: list[np.ndarray] = []  # masks of rows to keep; none at all in the usual case (no 15M-row copies)
     codes = frame["station"].cat.codes.to_numpy()
     categories = list(frame["station"].cat.categories)
     known = {s.id for s in registry.stations}
     unknown = [code for code, sid in enumerate(categories) if sid not in known]
     if unknown:
-        keep &= ~np.isin(codes, unknown)
+        drops.append(~np.isin(codes, unknown))
         counts = np.bincount(codes, minlength=len(categories))
         for code in unknown[:MAX_LISTED]:
             sid = categories[code]
@@ -55,33 +58,38 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
             issues.append(Issue(Severity.CRITICAL, "unknown_station",
                                 f"另有 {len(unknown) - MAX_LISTED} 个站点不在名录中",
                                 f"{len(unknown) - MAX_LISTED} more stations are not in the registry"))
-    times, per_tick = time_ticks(frame)
     step = HOUR_NS if feed.granularity == "hourly" else DAY_NS
     if feed.grid().off_grid:
+        times, per_tick = time_ticks(frame)
         off_grid = times % (step // per_tick) != 0
         what = ("整点", "on the hour") if step == HOUR_NS else ("零点（日数据）", "at midnight (daily data)")
         issues.append(_issue(feed, Severity.CRITICAL, "time_off_grid", int(np.argmax(off_grid)), "time",
                              str(frame["time"].iloc[int(np.argmax(off_grid))]),
                              f"{int(off_grid.sum())} 个时间不在{what[0]}", f"{int(off_grid.sum())} times are not "
                              f"{what[1]}"))
-    if as_of is not None:
+    if as_of is not None and _latest(frame) >= np.datetime64(as_of + dt.timedelta(days=1)):
+        times, per_tick = time_ticks(frame)
         future = times >= _ns(as_of + dt.timedelta(days=1)) // per_tick
-        if future.any():
-            i = int(np.argmax(future))
-            issues.append(_issue(feed, Severity.CRITICAL, "future_time", i, "time", str(frame["time"].iloc[i]),
-                                 f"{int(future.sum())} 条记录晚于截止日 {as_of}",
-                                 f"{int(future.sum())} readings are after the as-of date {as_of}"))
-    keep &= _validity(feed, registry, codes, categories, times, per_tick, issues)
-    keep &= _duplicates(feed, keep, issues)
-    unit_issues = _co_plausible(feed, frame["co"].to_numpy() if "co" in frame else None)
+        i = int(np.argmax(future))
+        issues.append(_issue(feed, Severity.CRITICAL, "future_time", i, "time", str(frame["time"].iloc[i]),
+                             f"{int(future.sum())} 条记录晚于截止日 {as_of}",
+                             f"{int(future.sum())} readings are after the as-of date {as_of}"))
+    if any(s.valid_from or s.valid_to for s in registry.stations):
+        drops.append(_validity(feed, registry, codes, categories, issues))
+    keep = np.logical_and.reduce(drops) if drops else None
+    duplicates = _duplicates(feed, keep, issues)
+    if duplicates is not None:
+        keep = duplicates if keep is None else keep & duplicates
+    unit_issues = _co_plausible(feed, sample(frame["co"], 200_000) if "co" in frame else None)
     issues += unit_issues
     fixed: dict[str, np.ndarray] = {}
     checked_columns = [c for c in frame.columns if c in ABSURD_MAX or c == "aqi"]
     for column in [c for c in checked_columns if not (c == "co" and unit_issues)]:
-        v = frame[column].to_numpy()
         top = 500 if column == "aqi" else ABSURD_MAX[column]
-        if not len(v) or (np.fmin.reduce(v) >= 0 and np.fmax.reduce(v) <= top):
-            continue  # two allocation-free passes settle the usual case
+        low, high = min_max(frame[column])
+        if not (low < 0 or high > top):
+            continue  # the usual case, settled without converting the column
+        v = np.array(frame[column].to_numpy(), dtype=np.float64)  # a writable copy: values get set aside
         for bad, rule, zh, en in ((v < 0, "negative_value", "为负值", "are negative"),
                                   (v > top, "absurd_value", f"超过 {top}", f"exceed {top}")):
             if bad.any():
@@ -89,21 +97,29 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
                 issues.append(_issue(feed, Severity.WARNING, rule, i, column, str(v[i]),
                                      f"{column} 有 {int(bad.sum())} 个值{zh}，已按无效数据处理",
                                      f"{int(bad.sum())} {column} values {en}; treated as invalid (missing)"))
-                v = fixed.setdefault(column, v.copy())  # copy only when something is set aside
                 v[bad] = np.nan
+        fixed[column] = v
     cleaned = frame.assign(**fixed) if fixed else frame
     grid = None if feed.grid().off_grid else feed.grid()
-    if not keep.all():
+    if keep is not None and not keep.all():
         cleaned = cleaned[keep]
         grid = None if grid is None else Grid(grid.first, grid.n_slots, grid.step, grid.position[keep],
                                               increasing=grid.increasing, stations=grid.stations)
     return AqFeed(cleaned, feed.granularity, feed.co_unit, feed.segments, grid), issues
 
 
+def _latest(frame: pd.DataFrame) -> np.datetime64:
+    data = arrow_of(frame["time"])
+    if data is not None:
+        latest = pc.max(data).as_py()
+        return np.datetime64(latest) if latest is not None else np.datetime64("NaT")
+    times = frame["time"].to_numpy()
+    return times.max() if len(times) else np.datetime64("NaT")
+
+
 def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, categories: list[str],
-              times: np.ndarray, per_tick: int, issues: list[Issue]) -> np.ndarray:
-    if not any(s.valid_from or s.valid_to for s in registry.stations):
-        return np.ones(len(times), dtype=bool)
+              issues: list[Issue]) -> np.ndarray:
+    times, per_tick = time_ticks(feed.frame)
     lo = np.full(len(categories) + 1, np.iinfo(np.int64).min, dtype=np.int64)
     hi = np.full(len(categories) + 1, np.iinfo(np.int64).max, dtype=np.int64)
     for code, sid in enumerate(categories):
@@ -123,16 +139,15 @@ def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, catego
     return ~outside
 
 
-def _duplicates(feed: AqFeed, keep: np.ndarray, issues: list[Issue]) -> np.ndarray:
+def _duplicates(feed: AqFeed, keep: np.ndarray | None, issues: list[Issue]) -> np.ndarray | None:
+    """Rows to keep after repeated station-times (None: no repeats); conflicting repeats are critical."""
     key = feed.grid().position
-    if len(key) == 0:
-        return np.ones(0, dtype=bool)
-    if feed.grid().increasing:
-        return np.ones(len(key), dtype=bool)  # sorted by station and time, as feeds usually are: no repeats
-    counts = np.bincount(key if keep.all() else key[keep], minlength=int(key.max()) + 1)
+    if len(key) == 0 or feed.grid().increasing:
+        return None  # sorted by station and time, as feeds usually are: no repeats
+    counts = np.bincount(key if keep is None else key[keep], minlength=int(key.max()) + 1)
     if counts.max() <= 1:
-        return np.ones(len(key), dtype=bool)
-    repeated = keep & (counts[key] > 1)
+        return None
+    repeated = counts[key] > 1 if keep is None else keep & (counts[key] > 1)
     frame = feed.frame
     sub = frame[repeated].assign(_key=key[repeated])
     values = [c for c in frame.columns if c not in ("station", "time")]
@@ -163,10 +178,10 @@ def _duplicates(feed: AqFeed, keep: np.ndarray, issues: list[Issue]) -> np.ndarr
 
 
 def _co_plausible(feed: AqFeed, co: np.ndarray | None) -> list[Issue]:
+    # `co` is a regular sample of the column: plenty for a factor-of-1000 question.
     if co is None:
         return []
-    sample = co[:: max(1, len(co) // 200_000)]  # a regular sample is plenty for a factor-of-1000 question
-    positive = sample[sample > 0]
+    positive = co[co > 0]
     if positive.size < 24:
         return []
     median = float(np.median(positive))

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from expectations.loader import load_catalog
 from expectations.models import Catalog
-from minsheng.settings import Settings, get_settings
+from minsheng.settings import DataLayout, Settings, get_settings
 from tasks.evaluate.config import Thresholds
 from tasks.read import ReadLimits
 from warehouse.db import make_engine
@@ -21,7 +21,7 @@ PLAN_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
-class RunContext:
+class RunContext(DataLayout):
     """One run's frame of reference. `recorded_at` stamps everything the run writes: the wall clock for a live
     run, the end of the as-of day for a replay, so replays are deterministic."""
 
@@ -35,26 +35,6 @@ class RunContext:
     wall_clock: float  # seconds since the epoch, for the stable-file window
     thresholds: Thresholds
     alert_urls: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
-
-    @property
-    def curated_dir(self) -> Path:
-        return self.data_dir / "curated"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.data_dir / "quarantine"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.data_dir / "reports"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.data_dir / ".minsheng"
 
     @property
     def catalog(self) -> Catalog:
