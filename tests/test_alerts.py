@@ -88,6 +88,35 @@ def test_anomalies_route_by_class(catalog: Catalog) -> None:
     assert by_kind["jump"].period == "2021-06" and by_kind["jump"].department == "hrss"
 
 
+def test_a_lasting_peer_outlier_is_one_alert_for_the_series(catalog: Catalog) -> None:
+    air = "ecology.air_quality_good_days_ratio"
+    base = [96.5, 97.0, 97.5, 96.8, 97.2, 96.9, 97.1, 97.0, 97.3, 96.7]
+
+    def month(m: int) -> list[tuple[str, str, str, float, str]]:
+        return [(air, code, f"2021-{m:02d}", 80.0 if i == 7 else v, "ytd")
+                for i, (code, v) in enumerate(zip(catalog.county_codes, base, strict=True))]
+
+    may = alert_candidates(None, anomalies(observations(month(5)), catalog, AS_OF), None, catalog, AS_OF)
+    june = alert_candidates(None, anomalies(observations(month(5) + month(6)), catalog, AS_OF), None, catalog,
+                            AS_OF)
+    assert [(c.kind, c.period) for c in may] == [("peer_outlier", "2021-05")]
+    assert [(c.kind, c.period) for c in june] == [("peer_outlier", "2021-06")]
+    assert may[0].fingerprint == june[0].fingerprint  # June updates May's alert instead of opening another
+    state = apply_actions([], plan_alert_actions([], may, AS_OF), AS_OF)
+    assert [a.action for a in plan_alert_actions(state, june, AS_OF).all()] == ["update"]
+
+
+def test_a_doubtful_value_is_not_judged_against_its_target(catalog: Catalog) -> None:
+    """124/10万 (12.4 written ×10) after months of 12: a unit slip for the data team, not a red target miss
+    for the supervision office; a believable 16.5 is a miss."""
+    mmr = "health.maternal_mortality_rate"
+    rows = [(mmr, PREFECTURE, f"2021-{m:02d}", v, "month") for m, v in enumerate([12, 12.5, 11.8, 12.2, 124], 1)]
+    cands = tick(catalog, observations(rows), AS_OF)
+    assert [(c.alert_class, c.kind, c.period) for c in cands] == [("data_quality", "unit_slip", "2021-05")]
+    fixed = tick(catalog, observations([*rows[:4], (mmr, PREFECTURE, "2021-05", 16.5, "month")]), AS_OF)
+    assert [(c.alert_class, c.kind) for c in fixed] == [("target_miss", "target_miss")]
+
+
 def test_delivery_lag_routes_to_department_then_supervision_office(catalog: Catalog) -> None:
     submitted = pd.DataFrame(columns=["department", "target_id", "period", "first_recorded_at"])
     lag = delivery_lag(catalog.model_copy(update={"calendar": catalog.calendar.model_copy(

@@ -86,6 +86,39 @@ def test_same_month_last_year(catalog: Catalog) -> None:
     assert "上年同月为5%" in yoy.iloc[0]["message_zh"]
 
 
+@pytest.mark.parametrize(
+    ("last", "flagged"), [(7.6, False), (7.1, False), (6.9, True)],
+    ids=["half-a-point", "one-point-is-not-beyond-the-floor", "beyond-the-1-point-floor"])
+def test_a_near_flat_rate_needs_a_meaningful_change(catalog: Catalog, last: float, flagged: bool) -> None:
+    """8.1% five months then a dip: the MAD of the history is 0, so only the floor (1 percentage point,
+    10% of the 5.5% target, 5% of the level) keeps a 0.5-point wobble quiet."""
+    found = anomalies(history(monthly(RATE, [8.1] * 5 + [last])), catalog, AS_OF)
+    assert ("jump" in kinds(found, "2021-06")) == flagged
+
+
+def test_a_jump_needs_four_earlier_changes(catalog: Catalog) -> None:
+    short = anomalies(history(monthly(RATE, [5.1, 5.2, 5.1, 5.2, 8.9])), catalog, AS_OF)
+    assert "jump" not in kinds(short)
+    longer = anomalies(history(monthly(RATE, [5.2, 5.1, 5.2, 5.1, 5.2, 8.9])), catalog, AS_OF)
+    assert kinds(longer, "2021-06") == {"jump"}
+
+
+def test_a_months_verdict_does_not_change_with_later_months(catalog: Catalog) -> None:
+    """July is judged on January–July; a volatile autumn (which would widen a whole-year MAD) cannot
+    reverse it, so the alert does not resolve and reopen as history grows."""
+    steady = [5.0, 5.1, 5.0, 5.1, 5.0, 5.1, 6.6]
+    july = anomalies(history(monthly(RATE, steady)), catalog, AS_OF)
+    year = anomalies(history(monthly(RATE, [*steady, 3.0, 8.0, 3.5, 8.5, 3.0])), catalog, AS_OF)
+    assert kinds(july, "2021-07") == kinds(year, "2021-07") == {"jump"}
+
+
+def test_increments_of_a_lumpy_count_are_not_jumps(catalog: Catalog) -> None:
+    """Projects completed in twos and threes: the typical month adds nothing, so a month adding 40 is
+    progress (judged by 序时进度), not an anomaly."""
+    found = anomalies(history(monthly(COMMUNITIES, [0, 0, 0, 40, 40, 40, 80], basis="ytd")), catalog, AS_OF)
+    assert "jump" not in kinds(found)
+
+
 def test_ytd_decrease_is_critical(catalog: Catalog) -> None:
     found = anomalies(history(monthly(JOBS, [3000, 7000, 6500], basis="ytd")), catalog, AS_OF)
     row = found[found["kind"] == "ytd_decrease"].iloc[0]
@@ -118,6 +151,29 @@ def test_unit_slip_against_peers(catalog: Catalog) -> None:
     assert "peer_outlier" not in kinds(found)
 
 
+def test_a_county_is_compared_relative_to_its_own_target() -> None:
+    """楚雄市 and 禄丰 aim at 100% sewage coverage, the others at 20%: 100% there is on target, not an
+    outlier; 南华 at 60% of a 20% target is."""
+    real = load_catalog()
+    sewage = "ecology.town_sewage_coverage"
+    values = {code: Decimal("20.2") + Decimal(i % 3) / 10 for i, code in enumerate(real.county_codes)}
+    values.update({"532301": Decimal(100), "532331": Decimal(100)})
+    rows = [(sewage, code, "2021-06", v) for code, v in values.items()]
+    assert anomalies(history(rows), real, AS_OF).empty
+    rows = [(sewage, code, "2021-06", Decimal(60) if code == "532324" else v) for code, v in values.items()]
+    found = anomalies(history(rows), real, AS_OF)
+    assert list(zip(found["kind"], found["county_code"], strict=True)) == [("peer_outlier", "532324")]
+    assert "按各县市自身目标折算" in found.iloc[0]["message_zh"]
+
+
+def test_a_lasting_outlier_is_reported_for_the_latest_month_only(catalog: Catalog) -> None:
+    base = [96.5, 97.0, 97.5, 96.8, 97.2, 96.9, 97.1, 97.0, 97.3, 96.7]
+    rows = [(AIR, code, f"2021-{m:02d}", Decimal("80.0") if i == 7 else Decimal(str(v)), "ytd")
+            for m in (4, 5, 6) for i, (code, v) in enumerate(zip(catalog.county_codes, base, strict=True))]
+    found = anomalies(history(rows), catalog, AS_OF)
+    assert list(zip(found["kind"], found["period"], strict=True)) == [("peer_outlier", "2021-06")]
+
+
 def test_county_far_from_its_peers(catalog: Catalog) -> None:
     values = [96.5, 97.0, 97.5, 96.8, 97.2, 96.9, 97.1, 80.0, 97.3, 96.7]
     rows = [(AIR, code, "2021-06", Decimal(str(v)), "ytd")
@@ -130,22 +186,33 @@ def test_county_far_from_its_peers(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize(
-    ("values", "flagged"),
-    [([5.1, 5.3, 5.3], False), ([5.1, 5.3, 5.3, 5.3], True), ([5.3, 5.3, 5.3, 5.4], False)],
-    ids=["two-months-same", "three-months-same", "run-ended"],
+    ("target", "values", "basis", "flagged"),
+    [(RATE, [5.1, 5.3, 5.3, 5.3, 5.3], "month", False),
+     (RATE, [5.1, 5.25, 5.25, 5.25, 5.25], "month", True),
+     (RATE, [5.1, 5.25, 5.25, 5.25], "month", False),
+     (RATE, [5.25, 5.25, 5.25, 5.25, 5.4], "month", False),
+     (JOBS, [3000, 6000, 9000, 9000, 9000], "ytd", True),
+     (JOBS, [3000, 6000, 9000, 9000], "ytd", False),
+     (COMMUNITIES, [10, 10, 20, 20, 20], "ytd", False),
+     (JOBS, [20000, 40000, 40000, 40000], "ytd", False)],
+    ids=["stable-rate-is-legitimate", "precise-level-four-months", "precise-level-three-months", "run-ended",
+         "growth-stopped-three-reports", "growth-stopped-two-reports", "lumpy-count-was-never-steady",
+         "target-reached"],
 )
-def test_flat_lines(catalog: Catalog, values: list[float], flagged: bool) -> None:
-    found = anomalies(history(monthly(RATE, values)), catalog, AS_OF)
+def test_flat_lines(catalog: Catalog, target: str, values: list[float], basis: str, flagged: bool) -> None:
+    found = anomalies(history(monthly(target, values, basis=basis)), catalog, AS_OF)
     flats = found[found["kind"] == "flat_line"]
     assert len(flats) == int(flagged)
     if flagged:
-        assert flats.iloc[0]["period"] == "2021-02"  # the run's first month: one identity while it lasts
-        assert "连续3个月" in flats.iloc[0]["message_zh"] and "5.3%" in flats.iloc[0]["message_zh"]
+        row = flats.iloc[0]
+        assert row["period"] == ("2021-02" if target == RATE else "2021-03")  # the run's first month
+        assert row["severity"] == "warning"
+        assert ("5.25%" if target == RATE else "9000人") in row["message_zh"]
+        assert ("精确到末位" if target == RATE else "此前每月都有增长") in row["message_zh"]
 
 
 def test_flat_line_at_a_bound_is_not_suspicious(catalog: Catalog) -> None:
-    found = anomalies(history(monthly(AIR, [100, 100, 100, 100], county="532301", basis="ytd")), catalog,
-                      AS_OF)
+    found = anomalies(history(monthly(AIR, ["100.00"] * 5, county="532301", basis="ytd")), catalog, AS_OF)
     assert "flat_line" not in kinds(found)
 
 

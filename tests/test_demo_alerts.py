@@ -60,7 +60,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         alerts = _alerts(first.warehouse_url)
         second = tick(manifest.as_of)
         with cached_engine(first.warehouse_url).connect() as conn:
-            ledger = conn.execute(text("SELECT relative_name, status FROM drop_ledger")).all()
+            ledger = list(conn.execute(text("SELECT relative_name, status FROM drop_ledger")).all())
         yield DemoRun(manifest, first, second, alerts, _alerts(first.warehouse_url), ledger, first.warehouse_url)
 
 

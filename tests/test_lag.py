@@ -1,19 +1,26 @@
-"""Lag: the reporting calendar on Chinese working days, delivery lag with escalation, progress lag."""
+"""Lag: the reporting calendar on Chinese working days, delivery lag with escalation, progress lag; and when a
+file counts as delivered (its drop time), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
 from expectations.loader import load_catalog
 from expectations.models import Catalog
+from tasks.contracts import NORMALIZED_COLUMNS, Drop, Issue, Outcome, Severity, Verdict
 from tasks.evaluate import target_status
 from tasks.lag import calendar_periods, delivery_lag, due_date, nth_workday, progress_lag
+from warehouse.evaluation import submissions, unresolved_quarantines
+from warehouse.load import load_drop
 
 CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 HRSS_TARGETS = ["employment.new_urban_jobs", "employment.urban_unemployment_rate"]
@@ -146,3 +153,57 @@ def test_progress_lag_names_the_lead_department(catalog: Catalog) -> None:
     assert list(lag["target_id"]) == ["employment.new_urban_jobs"]
     row = lag.iloc[0]
     assert (row["department"], row["light"], row["gap_points"]) == ("hrss", "red", Decimal("32.50"))
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _load(engine: Engine, name: str, rows: list[tuple[str, str, str]], dropped: dt.datetime,
+          seen_by_tick_of: dt.date, quarantined: bool = False) -> None:
+    """Load a drop of hrss (rows of target_id, period, value for the prefecture) as a replayed tick on
+    `seen_by_tick_of` would: recorded at the end of that day, the file's mtime being `dropped`."""
+    frame = pd.DataFrame([{"target_id": t, "county_code": "532300", "period": p, "value": Decimal(v),
+                           "unit": "person" if t == HRSS_TARGETS[0] else "percent", "basis": "ytd",
+                           "status": "provisional", "note": "", "source_sheet": "", "source_row": i + 2}
+                          for i, (t, p, v) in enumerate(rows)], columns=list(NORMALIZED_COLUMNS))
+    content = f"{name}:{rows}".encode()
+    drop = Drop(path=Path(name), department="hrss", sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+                mtime=dropped.timestamp(), relative_name=name)
+    issue = Issue(Severity.CRITICAL, "cumulative_decrease", "累计数下降", "year-to-date value fell")
+    verdict = (Verdict(Outcome.QUARANTINE, frame.iloc[0:0], [issue]) if quarantined
+               else Verdict(Outcome.LOAD, frame, []))
+    load_drop(engine, drop, verdict, recorded_at=dt.datetime.combine(seen_by_tick_of, dt.time(23, 59, 59),
+                                                                     SHANGHAI))
+
+
+def test_a_file_is_delivered_when_it_was_dropped_not_when_a_replay_saw_it(engine: Engine,
+                                                                           catalog: Catalog) -> None:
+    """May's file was dropped on 3 June (due 7 June) and first seen by the replayed tick of 10 June: on time,
+    so June's missing data is a first miss, not a second one escalated. A file whose mtime lies after the
+    tick that saw it counts from that tick."""
+    may = [(t, "2021-05", v) for t, v in zip(HRSS_TARGETS, ["16000", "4.8"], strict=True)]
+    july = [(t, "2021-07", v) for t, v in zip(HRSS_TARGETS, ["18500", "4.9"], strict=True)]
+    _load(engine, "may.csv", may, dt.datetime(2021, 6, 3, 9, 30, tzinfo=SHANGHAI), dt.date(2021, 6, 10))
+    _load(engine, "july.csv", july, dt.datetime(2021, 8, 30, tzinfo=SHANGHAI), dt.date(2021, 8, 10))
+    delivered = submissions(engine, dt.date(2021, 8, 20)).set_index(["target_id", "period"])["first_recorded_at"]
+    assert delivered[(HRSS_TARGETS[0], "2021-05")] == pd.Timestamp("2021-06-03 01:30", tz="UTC")
+    assert delivered[(HRSS_TARGETS[0], "2021-07")] == pd.Timestamp("2021-08-10 15:59:59", tz="UTC")
+    calendar = catalog.calendar.model_copy(update={"first_period": "2021-05", "last_period": "2021-06"})
+    lag = delivery_lag(catalog.model_copy(update={"calendar": calendar}), submissions(engine, dt.date(2021, 7, 20)),
+                       dt.date(2021, 7, 20))
+    june = lag[lag["department"] == "hrss"]
+    assert list(june["period"]) == ["2021-06"]
+    assert (june.iloc[0]["consecutive_misses"], june.iloc[0]["escalated"]) == (1, False)
+
+
+def test_a_quarantine_is_settled_only_by_a_file_delivered_after_it(engine: Engine) -> None:
+    """Both files are first seen by the same replayed tick: their drop times tell which came first."""
+    rows = [(HRSS_TARGETS[0], "2021-08", "19500")]
+    tick = dt.date(2021, 10, 10)
+    _load(engine, "before.csv", [(HRSS_TARGETS[0], "2021-07", "18500")],
+          dt.datetime(2021, 9, 1, tzinfo=SHANGHAI), tick)
+    _load(engine, "bad.csv", [(HRSS_TARGETS[0], "2021-08", "9500")], dt.datetime(2021, 9, 3, tzinfo=SHANGHAI), tick,
+          quarantined=True)
+    assert list(unresolved_quarantines(engine, tick)["relative_name"]) == ["bad.csv"]
+    _load(engine, "fixed.csv", rows, dt.datetime(2021, 9, 14, tzinfo=SHANGHAI), tick)
+    assert unresolved_quarantines(engine, tick).empty

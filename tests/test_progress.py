@@ -25,6 +25,7 @@ from tasks.evaluate import (
     seasonal_share,
     target_status,
 )
+from tasks.evaluate.progress import whole_unit_share
 
 CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 JOBS = "employment.new_urban_jobs"
@@ -263,6 +264,39 @@ def test_increase_against_previous_year(catalog: Catalog, before: str | None, no
     assert (row["light"], row["method"]) == (light, "increase")
     if before is None:
         assert "无基数" in row["detail_zh"] and row["will_meet"] is None
+
+
+@pytest.mark.parametrize(
+    ("share", "target", "expected"),
+    [("0.5", "1", "0"), ("1", "1", "1"), ("0.5", "2", "0.5"), ("0.25", "2", "0"), ("0.5", "40000", "0.5"),
+     ("0.5", "120.26", "0.5")],
+    ids=["one-hospital-mid-year", "one-hospital-december", "two-mid-year", "two-in-march", "big-count",
+         "divisible-length"],
+)
+def test_whole_units_are_due_only_when_their_time_has_passed(share: str, target: str, expected: str) -> None:
+    assert whole_unit_share(Decimal(share), Decimal(target)) == Decimal(expected)
+
+
+def test_one_facility_is_not_behind_before_the_year_end() -> None:
+    """县级中医医院综合服务能力达标: 1 hospital. 0 by June is on schedule (a hospital is not half done); 0 in
+    December is the year's target missed."""
+    real = load_catalog()
+    tcm = "health.county_tcm_hospital_capability"
+    june = row_of(target_status(observations([(tcm, PREFECTURE, "2021-06", Decimal(0))]), real,
+                                dt.date(2021, 7, 10)), tcm)
+    assert (june["light"], june["expected_pct"], june["gap_points"]) == ("green", Decimal("0.00"), Decimal(0))
+    assert "目标按整数计，截至6月应完成0个" in june["detail_zh"]
+    december = row_of(target_status(observations([(tcm, PREFECTURE, "2021-12", Decimal(0))]), real,
+                                    dt.date(2022, 1, 10)), tcm)
+    assert (december["light"], december["will_meet"]) == ("red", False)
+
+
+def test_a_level_that_complies_again_is_green_at_once(catalog: Catalog) -> None:
+    """The red-then-yellow memory is for schedules catching up; a rate back within its target complies."""
+    obs = observations([(UNEMPLOYMENT, PREFECTURE, "2021-06", Decimal("5.0"), "month")])
+    previous = pd.DataFrame([{"target_id": UNEMPLOYMENT, "county_code": PREFECTURE, "light": "red"}])
+    assert row_of(target_status(obs, catalog, dt.date(2021, 7, 10), previous=previous), UNEMPLOYMENT)["light"] \
+        == "green"
 
 
 def test_red_that_catches_up_turns_yellow(catalog: Catalog) -> None:

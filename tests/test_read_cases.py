@@ -21,6 +21,7 @@ AS_OF = dt.date(2021, 12, 20)
 # file → (critical codes expected, info codes that must be among the notes)
 CASES: dict[str, tuple[set[str], set[str]]] = {
     "good_utf8.csv": (set(), {"read_csv"}),
+    "good_hrss_march.csv": (set(), {"read_csv"}),
     "good_gbk_title_total.csv": (set(), {"title_rows", "total_row", "notes_row", "assumed_year"}),
     "good_utf16.csv": (set(), {"read_csv"}),
     "good_bom_semicolon.csv": (set(), {"read_csv"}),

@@ -30,12 +30,13 @@ def area_days(scored_station_days: pd.DataFrame, registry: StationRegistry,
     county_of = {s.id: index[s.county_code] for s in registry.stations if s.assess}
     # Area of every station code, looked up once per station rather than once per row.
     station_area = np.array([county_of.get(str(sid), -1) for sid in days["station"].cat.categories] + [-1])
-    row_area = station_area[days["station"].cat.codes.to_numpy()]
+    row_area = station_area[days["station"].array.codes]
     assessed = row_area >= 0
     pollutants = list(standard.DAILY_POLLUTANTS)
-    row_area = row_area[assessed]
-    dates = days["date"].to_numpy()[assessed]
-    values = {p: days[p].to_numpy()[assessed] for p in pollutants}
+    everyone = bool(assessed.all())  # the usual case: no row to set aside, no copies
+    row_area = row_area if everyone else row_area[assessed]
+    dates = days["date"].to_numpy() if everyone else days["date"].to_numpy()[assessed]
+    values = {p: days[p].to_numpy() if everyone else days[p].to_numpy()[assessed] for p in pollutants}
     prefecture = index.get(registry.prefecture_code or "", -1)
     county_rows = row_area != prefecture
     parts = [(row_area[county_rows], county_rows)]

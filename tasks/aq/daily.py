@@ -81,11 +81,12 @@ def _windows_8h(x: np.ndarray) -> np.ndarray:
 
 def mean_24h(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """24-hour means of hourly values shaped (..., days*24): (means, NaN unless ≥ 20 valid hours; valid hours)."""
-    x = np.asarray(hourly, dtype=np.float64)
+    x = np.asarray(hourly)
     per_day = x.reshape(*x.shape[:-1], x.shape[-1] // 24, 24)
     ok = ~np.isnan(per_day)
     n = ok.sum(axis=-1)
-    total = np.where(ok, per_day, 0.0).sum(axis=-1)
+    # float32 input stays float32 until the sum, which accumulates in float64: half the memory traffic.
+    total = np.where(ok, per_day, per_day.dtype.type(0)).sum(axis=-1, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n >= standard.MIN_HOURS_24H, total / n, np.nan), n
 

@@ -49,7 +49,7 @@ def make_grid(frame: pd.DataFrame, step: int) -> Grid:
     first = (min(lows) // ticks_per_slot // per_day) * per_day if lows else 0
     n_slots = ((max(highs) // ticks_per_slot - first) // per_day + 1) * per_day if highs else 0
     stations = len(frame["station"].cat.categories)
-    codes = frame["station"].cat.codes.to_numpy()
+    codes = frame["station"].array.codes
     position = np.empty(len(codes), dtype=np.int32 if stations * n_slots < 2**31 else np.int64)
     off_grid, increasing, start, previous = False, True, 0, -1
     for piece in time_pieces:

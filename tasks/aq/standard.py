@@ -148,6 +148,7 @@ def daily_aqi(rounded: dict[str, np.ndarray], include_o3_1h: bool = True
     """
     names = [p for p in DAILY_POLLUTANTS if p in rounded and (include_o3_1h or p != "o3_1h")]
     iaqis = {p: iaqi(rounded[p], p) for p in names}
-    stacked = np.vstack([iaqis[p] for p in names])
-    aqi = np.fmax.reduce(stacked, axis=0)
+    aqi = np.full(len(next(iter(iaqis.values()))) if iaqis else 0, np.nan)
+    for values in iaqis.values():
+        np.fmax(aqi, values, out=aqi)  # NaN-skipping maximum, accumulated in place
     return iaqis, aqi

@@ -29,16 +29,20 @@ def pick(mask: BoolArray, yes: Any, no: Any) -> ObjArray:
     return np.asarray(np.where(mask, yes, no), dtype=object)
 
 
-def column_of(rows: Sequence[Sequence[str | None]], lengths: np.ndarray, index: int) -> ObjArray:
-    """The cells of one column (rows may be short: trailing empty cells are trimmed), stripped, blank → None."""
+def cells_of(rows: Sequence[Sequence[str | None]], lengths: np.ndarray, index: int) -> ObjArray:
+    """The cells of one column as written (None past a short row's end: trailing empty cells are trimmed)."""
     long = lengths > index
     if long.all():
-        raw = np.fromiter(map(itemgetter(index), rows), dtype=object, count=len(rows))
-    else:  # only the rows that reach this column are visited
-        raw = np.full(len(rows), None, dtype=object)
-        at = np.flatnonzero(long)
-        raw[at] = np.fromiter((rows[i][index] for i in at.tolist()), dtype=object, count=len(at))
-    return map_unique(raw, lambda s: s.strip() or None)[0]
+        return np.fromiter(map(itemgetter(index), rows), dtype=object, count=len(rows))
+    raw = np.full(len(rows), None, dtype=object)  # only the rows that reach this column are visited
+    at = np.flatnonzero(long)
+    raw[at] = np.fromiter((rows[i][index] for i in at.tolist()), dtype=object, count=len(at))
+    return raw
+
+
+def column_of(rows: Sequence[Sequence[str | None]], lengths: np.ndarray, index: int) -> ObjArray:
+    """The cells of one column (rows may be short: trailing empty cells are trimmed), stripped, blank → None."""
+    return map_unique(cells_of(rows, lengths, index), lambda s: s.strip() or None)[0]
 
 
 def map_unique(values: ObjArray, fn: Callable[[str], Any]) -> tuple[ObjArray, BoolArray]:

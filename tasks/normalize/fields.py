@@ -127,8 +127,9 @@ def _plain(text: str) -> Decimal:
     return number if number else Decimal(0)
 
 
-def parse_values(raw: ObjArray) -> tuple[ObjArray, BoolArray]:
-    """ParsedValue (or ParseProblem) per row; plain ASCII decimals skip the full parser (the fast path)."""
+def _parse_distinct(raw: ObjArray) -> tuple[np.ndarray, ObjArray]:
+    """Each row's index into a table of parse results (ParsedValue or ParseProblem) of the distinct cells; the
+    table's last entry is the missing-value problem (for empty cells). Plain ASCII decimals skip the full parser."""
     codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
     plain = pd.Series(list(uniques), dtype=object).str.fullmatch(PLAIN_DECIMAL)
     fast = plain.fillna(False).to_numpy(dtype=bool) if len(uniques) else np.zeros(0, dtype=bool)
@@ -141,8 +142,14 @@ def parse_values(raw: ObjArray) -> tuple[ObjArray, BoolArray]:
             results.append(parse_value(u))
         except ParseProblem as problem:
             results.append(problem)
-    table = obj_array([*results, missing_problem()])
-    bad = np.array([isinstance(r, ParseProblem) for r in results] + [True], dtype=bool)
+    results.append(missing_problem())
+    return np.where(codes < 0, len(results) - 1, codes), obj_array(results)
+
+
+def parse_values(raw: ObjArray) -> tuple[ObjArray, BoolArray]:
+    """ParsedValue (or ParseProblem) per row; plain ASCII decimals skip the full parser (the fast path)."""
+    codes, table = _parse_distinct(raw)
+    bad = np.array([isinstance(r, ParseProblem) for r in table], dtype=bool)
     return table[codes], bad[codes]
 
 
@@ -158,8 +165,14 @@ def _combos(*columns: ObjArray) -> tuple[np.ndarray, np.ndarray]:
 
 def resolve_values(ids: ObjArray, raw: ObjArray, headers: ObjArray, units_text: ObjArray, h: Helpers,
                    problems: RowProblems) -> ObjArray:
-    """Decimal per row in the target's canonical unit (None where the value or its unit is wrong)."""
-    parsed, bad = parse_values(raw)
+    """Decimal per row in the target's canonical unit (None where the value or its unit is wrong).
+
+    Work is per distinct value text and per distinct (target, written unit, unit column) combination, never per
+    row: a million-row drop repeats both.
+    """
+    codes, table = _parse_distinct(raw)
+    parsed = table[codes]
+    bad = np.array([isinstance(r, ParseProblem) for r in table], dtype=bool)[codes]
     milestone = map_unique(ids, lambda tid: h.targets.targets[tid].kind == Kind.MILESTONE)[0]
     milestone = np.asarray(milestone == True, dtype=bool)  # noqa: E712 — elementwise on an object array
     if milestone.any():
@@ -172,8 +185,9 @@ def resolve_values(ids: ObjArray, raw: ObjArray, headers: ObjArray, units_text: 
     rows = np.flatnonzero(~bad & ~milestone & ~blank(ids))
     if not len(rows):
         return values
-    written = obj_array([p.unit for p in parsed[rows]])
-    first, inverse = _combos(ids[rows], written, units_text[rows])
+    numbers = obj_array([r.number if isinstance(r, ParsedValue) else None for r in table])
+    units = obj_array([r.unit if isinstance(r, ParsedValue) else None for r in table])
+    first, inverse = _combos(ids[rows], units[codes[rows]], units_text[rows])
     factors: list[Decimal | ParseProblem] = []
     for i in rows[first]:
         try:
@@ -189,11 +203,15 @@ def resolve_values(ids: ObjArray, raw: ObjArray, headers: ObjArray, units_text: 
     full[rows] = per_row
     problems.add("value", mask, full, headers, raw)
     unit_one = np.array([f == 1 if isinstance(f, Decimal) else False for f in factors], dtype=bool)[inverse]
-    plain = rows[unit_one]
-    values[plain] = [p.number for p in parsed[plain]]
-    scaled = rows[~unit_one & ~unit_bad]
-    values[scaled] = [clean_decimal(EXACT.multiply(p.number, f)) for p, f in zip(parsed[scaled], full[scaled],
-                                                                                   strict=True)]
+    values[rows[unit_one]] = numbers[codes[rows[unit_one]]]
+    scale = ~unit_one & ~unit_bad
+    if scale.any():  # one exact product per distinct (value text, factor) pair
+        pair = codes[rows[scale]].astype(np.int64) * (len(factors) + 1) + inverse[scale]
+        _, at, back = np.unique(pair, return_index=True, return_inverse=True)
+        scaled_rows = rows[scale]
+        products = [clean_decimal(EXACT.multiply(numbers[codes[r]], per_row[k]))
+                    for r, k in zip(scaled_rows[at], np.flatnonzero(scale)[at], strict=True)]
+        values[scaled_rows] = obj_array(products)[back.reshape(-1)]
     return values
 
 

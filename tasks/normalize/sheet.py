@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.contracts import NORMALIZED_COLUMNS, Issue
-from tasks.normalize.columns import ObjArray, blank, column_of, map_unique, obj_array, pick
+from tasks.normalize.columns import ObjArray, blank, cells_of, column_of, map_unique, obj_array, pick
 from tasks.normalize.fields import (
     Helpers,
     report_flags,
@@ -99,13 +99,14 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
     note = obj_array([None] * n)
     if "note" in layout.columns:  # stored literally: the cell as written, not stripped
         index = layout.columns["note"].index
-        note = obj_array([data[i][index] if index < len(data[i]) else None for i in kept])
+        note = cells_of(data, lengths, index)[kept]
     issues.extend(problems.issues())
     ok = ~problems.bad
     good_ids = ids[ok]
     columns = {
         "target_id": good_ids, "county_code": county[ok], "period": period[ok], "value": values[ok],
-        "unit": obj_array([h.targets.targets[t].unit for t in good_ids]), "basis": basis[ok], "status": status[ok],
+        "unit": map_unique(good_ids, lambda t: h.targets.targets[t].unit)[0], "basis": basis[ok],
+        "status": status[ok],
         "note": note[ok], "source_sheet": obj_array([sheet.name] * len(good_ids)),
     }
     # object columns keep None as None (pandas 3 would infer a string dtype and turn None into NaN)
