@@ -15,10 +15,11 @@ class BenchConfig:
     formats: tuple[str, ...]  # besides CSV: xlsx, parquet
     bad_rows: tuple[int, ...]  # drops with a few percent bad rows: validation + quarantine
     naive_max_rows: int  # the naive baseline is skipped above this (it alone would break the time budget)
+    naive_formats: tuple[str, ...]  # drop formats the naive baseline runs on
     backends: tuple[str, ...]
     idle_files: tuple[int, ...]  # measure 3
-    small_files: tuple[int, ...]  # measure 4
-    small_runners: tuple[str, ...]
+    small_runs: tuple[tuple[int, tuple[str, ...]], ...]  # measure 4: (files, task runners); the plain loop
+    # runs at the first size only (its per-file cost does not depend on the number of files)
     aq_sizes: tuple[tuple[int, int], ...]  # measure 5: (stations, hours)
     bad_share: float = 0.03
     profile_rows: int | None = None  # profile minsheng (cProfile) on a clean drop of this size
@@ -31,18 +32,18 @@ class BenchConfig:
 FULL = BenchConfig(
     name="full", clean_rows=(1_000_000, 5_000_000), format_rows=100_000, formats=("xlsx", "parquet"),
     bad_rows=(100_000, 1_000_000),
-    naive_max_rows=1_000_000, backends=("sqlite", "postgresql"), idle_files=(2_000, 10_000),
-    small_files=(50, 200), small_runners=("sequential", "dask"), aq_sizes=((425, 8760), (1700, 8760)),
+    naive_max_rows=1_000_000, naive_formats=("csv",), backends=("sqlite", "postgresql"), idle_files=(2_000, 10_000),
+    small_runs=((50, ("sequential",)), (200, ("sequential", "dask"))), aq_sizes=((425, 8760), (1700, 8760)),
     profile_rows=1_000_000,
 )
 QUICK = BenchConfig(
     name="quick", clean_rows=(20_000, 100_000), format_rows=20_000, formats=(), bad_rows=(20_000,),
-    naive_max_rows=20_000, backends=("sqlite", "postgresql"), idle_files=(500, 2_000), small_files=(10,),
-    small_runners=("sequential",), aq_sizes=((50, 720), (200, 720)), profile_rows=None,
+    naive_max_rows=20_000, naive_formats=("csv",), backends=("sqlite", "postgresql"), idle_files=(500, 2_000),
+    small_runs=((10, ("sequential",)),), aq_sizes=((50, 720), (200, 720)), profile_rows=None,
 )
 TINY = BenchConfig(
-    name="tiny", clean_rows=(1_000,), format_rows=1_000, formats=(), bad_rows=(), naive_max_rows=1_000,
-    backends=("sqlite",), idle_files=(50, 200), small_files=(3,), small_runners=(), aq_sizes=((6, 48),),
+    name="tiny", clean_rows=(1_000,), format_rows=1_000, formats=(), bad_rows=(), naive_max_rows=0,
+    naive_formats=(), backends=("sqlite",), idle_files=(50, 200), small_runs=((3, ()),), aq_sizes=((6, 48),),
     profile_rows=None,
 )
 CONFIGS = {c.name: c for c in (FULL, QUICK, TINY)}

@@ -54,7 +54,8 @@ def run_ingest(config: BenchConfig, workdir: Path, rows: int, fmt: str, bad: boo
                profile: Path | None = None) -> dict[str, RunResult | str]:
     """limit, minsheng and (when small enough) naive on one drop, each in its own process and fresh databases."""
     drop = drop_path(workdir, rows, fmt, bad, config.bad_share)
-    impls = ["limit", "minsheng"] + (["naive"] if rows <= config.naive_max_rows else [])
+    naive = rows <= config.naive_max_rows and fmt in config.naive_formats and (not bad or rows == max(config.bad_rows))
+    impls = ["limit", "minsheng"] + (["naive"] if naive else [])
     results: dict[str, RunResult | str] = {}
     for impl in impls:
         with ExitStack() as stack:
@@ -137,15 +138,18 @@ def _idle_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: 
 def _small_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: Log) -> None:
     from bench.small_drops import FILE_ROWS, run_small_drops
 
-    for files in config.small_files:
-        log(f"{files} small drops: plain loop, then the ingest flow with {', '.join(config.small_runners) or 'none'}")
+    per_file: float | None = None
+    for files, runners in config.small_runs:
+        log(f"{files} small drops: {'plain loop, ' if per_file is None else ''}ingest flow with "
+            f"{', '.join(runners) or 'no runner'}")
         try:
-            found = run_small_drops(workdir, files, config.small_runners)
-        except Exception as error:  # noqa: BLE001 — reported, the suite goes on
-            bench.detail.setdefault("errors", []).append(f"small drops {files}: {error}")
+            found = run_small_drops(workdir, files, runners, plain_per_file_s=per_file)
+        except Exception as error:  # a failed measure is reported; the suite goes on
+            bench.detail.setdefault("errors", []).append(f"small drops {files}: {type(error).__name__}: {error}")
             continue
+        per_file = found["plain"]["per_file_s"]
         bench.detail.setdefault("small_drops", []).append(found)
-        for runner in config.small_runners:
+        for runner in runners:
             label = f"{files}×{report.size_label(FILE_ROWS)} {runner}" + (" (2 workers)" if runner == "dask" else "")
             bench.rows.append(report.row("small_drops", label, "sqlite", minsheng_s=found[runner]["flow_s"],
                                          limit_s=found["plain"]["loop_s"]))

@@ -62,7 +62,7 @@ class StatCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
+        self._db = sqlite3.connect(path, timeout=60)  # concurrent ticks share the cache
         self._db.execute("CREATE TABLE IF NOT EXISTS seen (rel TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT)")
         self._known = {rel: (size, mtime, sha) for rel, size, mtime, sha in self._db.execute("SELECT * FROM seen")}
         self._pending: list[tuple[str, int, int, str]] = []

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from expectations.loader import load_catalog
 from expectations.models import Catalog
-from tasks.anomalies import ANOMALY_COLUMNS, anomalies, robust_z
+from tasks.anomalies import ANOMALY_COLUMNS, anomalies, causal_robust_z, robust_z
 
 CATALOG_DIR = Path(__file__).parent / "cases" / "good_catalog_small"
 PREFECTURE = "532300"
@@ -259,3 +259,15 @@ def test_robust_z_is_invariant_to_adding_a_constant(values: list[int], shift: in
     before, after = robust_z(series), robust_z(series + shift)
     assert np.allclose(before.to_numpy(), after.to_numpy(), equal_nan=True)
     assert (np.isinf(before) == np.isinf(after)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=-1_000, max_value=1_000), min_size=1, max_size=15))
+def test_causal_robust_z_is_the_robust_z_of_the_past(values: list[int]) -> None:
+    """Each month is scored against the months up to it only: the same as robust_z over that prefix."""
+    frame = pd.DataFrame({"s": ["a"] * len(values), "mi": range(len(values)), "v": [float(v) for v in values]})
+    causal = causal_robust_z(frame, "v", ["s"], "mi")
+    for k in range(len(values)):
+        expected = robust_z(frame["v"].iloc[: k + 1]).iloc[k]
+        assert causal["z"].iloc[k] == pytest.approx(expected, nan_ok=True)
+        assert causal["n"].iloc[k] == k + 1

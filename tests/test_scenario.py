@@ -225,27 +225,29 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[TickRecord]]
     # heartbeats guard long-lived workers against crashes; here each flow would wait up to 1 s for the
     # heartbeat thread on exit
     no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    with pytest.MonkeyPatch.context() as env, prefect_test_harness(), no_heartbeats:
-        env.setenv("MINSHENG_DATA_DIR", str(root / "data"))
-        env.setenv("MINSHENG_CATALOG_DIR", str(scenario_catalog(root / "catalog")))
-        env.setenv("MINSHENG_STABLE_SECONDS", "0")
-        env.setenv("MINSHENG_ALERT_URLS", json.dumps({"*": [url]}))
-        env.delenv("MINSHENG_WAREHOUSE_URL", raising=False)
-        written: set[str] = set()
-        for as_of in STORY:
-            for drop in drops_before(as_of):
-                if drop.name not in written:
-                    write_drop(root / "data" / "raw", drop)
-                    written.add(drop.name)
-            seen = len(Receiver.received)
-            summary = tick(as_of)
-            alerts = fact_alerts(summary.warehouse_url)
-            heard = len(Receiver.received)
-            rerun = tick(as_of)
-            records.append(TickRecord(as_of, summary, rerun, alerts, fact_alerts(summary.warehouse_url),
-                                      Receiver.received[seen:heard], Receiver.received[heard:]))
-    server.shutdown()
-    server.server_close()
+    try:
+        with pytest.MonkeyPatch.context() as env, prefect_test_harness(), no_heartbeats:
+            env.setenv("MINSHENG_DATA_DIR", str(root / "data"))
+            env.setenv("MINSHENG_CATALOG_DIR", str(scenario_catalog(root / "catalog")))
+            env.setenv("MINSHENG_STABLE_SECONDS", "0")
+            env.setenv("MINSHENG_ALERT_URLS", json.dumps({"*": [url]}))
+            env.delenv("MINSHENG_WAREHOUSE_URL", raising=False)
+            written: set[str] = set()
+            for as_of in STORY:
+                for drop in drops_before(as_of):
+                    if drop.name not in written:
+                        write_drop(root / "data" / "raw", drop)
+                        written.add(drop.name)
+                seen = len(Receiver.received)
+                summary = tick(as_of)
+                alerts = fact_alerts(summary.warehouse_url)
+                heard = len(Receiver.received)
+                rerun = tick(as_of)
+                records.append(TickRecord(as_of, summary, rerun, alerts, fact_alerts(summary.warehouse_url),
+                                          Receiver.received[seen:heard], Receiver.received[heard:]))
+    finally:
+        server.shutdown()
+        server.server_close()
     yield records
 
 

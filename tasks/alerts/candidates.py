@@ -36,8 +36,8 @@ def alert_candidates(status: pd.DataFrame | None, anomalies: pd.DataFrame | None
     yellow to red, resolved when back on schedule). A cumulative or budget target whose year is over
     (expected 100%) and not met becomes a target miss at escalation level 2 under the same fingerprint.
     A status whose latest value is in doubt (DOUBTFUL_KINDS found for that month) raises no progress or
-    target alert. Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per target × county for
-    the plan year) and flat lines (identified by the first month of the run).
+    target alert. Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per
+    target × county for the plan year) and flat lines (identified by the first month of the run).
     """
     out: list[AlertCandidate] = []
     doubtful: set[tuple[str, str, str]] = set()

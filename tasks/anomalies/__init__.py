@@ -4,6 +4,6 @@ unit slips, flat lines, parts vs totals and county outliers, each explained in o
 from tasks.anomalies.core import anomalies
 from tasks.anomalies.findings import ANOMALY_COLUMNS
 from tasks.anomalies.frame import AnomalyConfig
-from tasks.anomalies.robust import grouped_robust_z, robust_z
+from tasks.anomalies.robust import causal_robust_z, grouped_robust_z, robust_z
 
-__all__ = ["ANOMALY_COLUMNS", "AnomalyConfig", "anomalies", "grouped_robust_z", "robust_z"]
+__all__ = ["ANOMALY_COLUMNS", "AnomalyConfig", "anomalies", "causal_robust_z", "grouped_robust_z", "robust_z"]

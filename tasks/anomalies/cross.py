@@ -52,11 +52,13 @@ def _parts(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
                     "counties_reported": int(r.parts_n), "counties_expected": int(r.expected_n)}
 
 
-def _relative(rows: pd.DataFrame, catalog: Catalog) -> pd.Series:
-    """Values made comparable across counties: divided by the county's own target where the plan sets
-    per-county targets (楚雄市 and 禄丰 aim at 10% while the others aim at 8%), else as reported."""
+def _relative(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Values made comparable across counties (columns own, scale, rel = x / scale): divided by the county's
+    own target where the plan sets per-county targets (楚雄市 and 禄丰 aim at 10% while the others aim at 8%),
+    else as reported (scale 1). A per-county target of 0 or none leaves the value out (rel NaN)."""
     own = rows["target_id"].map({t.id: bool(t.county_values) for t in catalog.targets}).astype(bool)
-    return (rows["x"] / rows["goal"].where(rows["goal"] > 0)).where(own, rows["x"])
+    scale = pd.Series(1.0, index=rows.index).where(~own, rows["goal"].where(rows["goal"] > 0))
+    return pd.DataFrame({"own": own, "scale": scale, "rel": rows["x"] / scale}, index=rows.index)
 
 
 def peer_unit_slips(frame: pd.DataFrame, catalog: Catalog, labels: Labels,
@@ -64,7 +66,7 @@ def peer_unit_slips(frame: pd.DataFrame, catalog: Catalog, labels: Labels,
     """A county 10×/100×/10,000× off the median of the counties, relative to its own target where the plan
     sets one (additive counts: only 100× and 10,000×, since counties differ in size)."""
     rows = _county_rows(frame, catalog).copy()
-    rows["rel"] = _relative(rows, catalog)
+    rows[["own", "scale", "rel"]] = _relative(rows, catalog)
     grouped = rows.groupby(CELL)["rel"]
     med, n = grouped.transform("median"), grouped.transform("count")
     ratio = rows["rel"] / med
@@ -72,7 +74,7 @@ def peer_unit_slips(frame: pd.DataFrame, catalog: Catalog, labels: Labels,
     large = slip_power(ratio, (2, 4), cfg.slip_tolerance)
     power = large.where(rows["additive"].astype(bool), small).where(n >= cfg.min_peers - 1, 0)
     hit = power != 0
-    reference = (rows["x"] / ratio)[hit]  # what the county would report at the peers' median
+    reference = (med * rows["scale"])[hit]  # what the county would report at the peers' median
     flagged = rows[hit].assign(ref=reference, power=power[hit], ref_kind="peers")
     return findings(flagged, "unit_slip", "warning", lambda r: slip_message(r, labels))
 
@@ -90,9 +92,9 @@ def peer_outliers(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: An
     rows = rows[rows["period"] == rows.groupby(["target_id", "basis"])["period"].transform("max")]
     if rows.empty:
         return findings(rows, "peer_outlier", "warning", _never)
-    rows["rel"] = _relative(rows, catalog)
+    rows[["own", "scale", "rel"]] = _relative(rows, catalog)
     rows[["med", "mad", "n", "z"]] = grouped_robust_z(rows, "rel", CELL)
-    rows["expected"] = rows["med"] * (rows["x"] / rows["rel"])
+    rows["expected"] = rows["med"] * rows["scale"]
     off = (rows["x"] - rows["expected"]).abs()
     hit = ((rows["n"] >= cfg.min_peers) & (rows["z"].abs() > cfg.z_threshold)
            & (off > change_floor(rows, rows["expected"], cfg)))
@@ -102,7 +104,7 @@ def peer_outliers(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: An
 def _peer(r: Any, labels: Labels) -> tuple[str, str, dict[str, Any]]:
     u = labels.unit(r.target_id)
     word = "高于" if r.x > r.expected else "低于"
-    if r.rel != r.x:  # compared relative to each county's own target
+    if r.own:  # compared relative to each county's own target
         peers = (f"按各县市自身目标折算的中位水平（本县市目标{fmt_num(r.goal)}{u}，折合{fmt_num(r.expected)}{u}）")
     else:
         peers = f"全州{int(r.n)}个县市的中位数{fmt_num(r.expected)}{u}"

@@ -48,12 +48,13 @@ def flat_lines(frame: pd.DataFrame, catalog: Catalog, labels: Labels, cfg: Anoma
 
 def _stalled_growth(frame: pd.DataFrame, run: pd.Series, cfg: AnomalyConfig) -> pd.Series:
     """Rows of a year-to-date run of ≥ flat_months reports, below its (floor) target and above 0, in a series
-    that grew in every month up to the run's first month (at least two increments known)."""
+    that grew in every month of the year up to the run's first month (at least two increments known)."""
     ytd = frame["basis"] == "ytd"
     grew = frame["inc"] > 0
     known = frame["inc"].notna()
-    stalls_so_far = (known & ~grew).astype(int).groupby([frame[c] for c in SERIES]).cumsum()
-    increments_so_far = known.astype(int).groupby([frame[c] for c in SERIES]).cumsum()
+    year = [frame[c] for c in (*SERIES, "year")]  # a year-to-date series starts again every January
+    stalls_so_far = (known & ~grew).astype(int).groupby(year).cumsum()
+    increments_so_far = known.astype(int).groupby(year).cumsum()
     at_start = pd.DataFrame({"stalls": stalls_so_far, "incs": increments_so_far}).groupby(run).transform("first")
     steady = (at_start["stalls"] == 0) & (at_start["incs"] >= 2)
     length = frame.groupby(run)["x"].transform("size")

@@ -60,13 +60,18 @@ def round_half_even(y: np.ndarray, rel_tol: float = 1e-9) -> np.ndarray:
     """GB/T 8170 四舍六入五成双 to integers: exact halves go to the even neighbour (4.5 → 4, 5.5 → 6).
 
     Binary floats cannot hold most decimal halves (0.45 mg/m³ × 10 may come out as 4.4999999999999996), so a
-    value within `rel_tol` (relative) of a half counts as that half. NaN stays NaN.
+    value within `rel_tol` (relative to the largest magnitude) of a half counts as that half. NaN stays NaN.
     """
     y = np.asarray(y, dtype=np.float64)
-    lower = np.floor(y)
+    nearest = np.round(y)  # numpy already sends exact halves to the even neighbour
+    if not y.size:
+        return nearest
+    tolerance = rel_tol * max(1.0, float(np.fmax.reduce(np.abs(y), axis=None)) if np.any(~np.isnan(y)) else 1.0)
     with np.errstate(invalid="ignore"):
-        half = np.abs(y - lower - 0.5) <= rel_tol * np.maximum(1.0, np.abs(y))
-    return np.where(half, lower + (lower % 2 != 0), np.round(y))
+        near_half = np.abs(y - nearest) >= 0.5 - tolerance
+    if not near_half.any():
+        return nearest
+    return np.where(near_half, 2.0 * np.round(y / 2.0), nearest)  # the even integer next to a near-half
 
 
 def snap_halves(values: np.ndarray, pollutant: str, rel_tol: float) -> np.ndarray:

@@ -128,16 +128,17 @@ def process_drop(drop: Drop, ctx: RunContext) -> DropResult:
     if verdict.outcome == Outcome.QUARANTINE:  # the bytes are safe in the dead-letter folder before the commit
         quarantined_to = quarantine_copy(ctx.quarantine_dir, drop, verdict.issues, processed_at=processed_at)
     result = load_drop(ctx.engine, drop, verdict, recorded_at=ctx.recorded_at)
+    if result.outcome == LoadOutcome.DUPLICATE:  # a concurrent run claimed these bytes first; its receipt stands
+        log.info("%s/%s was processed by another run", drop.department, drop.relative_name)
+        return DropResult(drop.department, drop.relative_name, drop.sha256, Outcome.IGNORE, 0, 0, "")
     issues = verdict.issues + result.issues
     outcome = verdict.outcome
     if result.outcome == LoadOutcome.QUARANTINED and quarantined_to is None:  # the loader's cross-file checks
         outcome = Outcome.QUARANTINE
         quarantined_to = quarantine_copy(ctx.quarantine_dir, drop, issues, processed_at=processed_at)
-    elif result.outcome == LoadOutcome.DUPLICATE:
-        outcome = Outcome.IGNORE
     receipt = write_receipt(ctx.raw_dir, drop, outcome, issues, result.rows_loaded, processed_at=processed_at)
     log.info("%s/%s → %s (%d rows, %d issues)", drop.department, drop.relative_name, outcome.value,
-                          result.rows_loaded, len(issues))
+             result.rows_loaded, len(issues))
     return DropResult(drop.department, drop.relative_name, drop.sha256, outcome, result.rows_loaded, len(issues),
                       str(receipt), str(quarantined_to) if quarantined_to else None)
 

@@ -7,19 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.settings import PREFECT_API_URL
 from prefect.testing.utilities import prefect_test_harness
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """A temporary Prefect API (its own database) shared by the session's flow runs."""
+def prefect_api() -> Iterator[str]:
+    """A temporary Prefect API (its own database) shared by the session's flow runs; yields its URL."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     with prefect_test_harness(server_startup_timeout=180):
-        yield
+        yield str(PREFECT_API_URL.value())
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: None) -> Path:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Path:
     """An empty minsheng data directory (SQLite warehouse inside), with no stability wait for test files."""
     root = tmp_path / "data"
     (root / "raw").mkdir(parents=True)
