@@ -16,7 +16,7 @@ from minsheng.cli import app
 from minsheng.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _as_of(value: str | None) -> dt.date | None:
