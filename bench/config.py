@@ -22,11 +22,14 @@ class BenchConfig:
     # runs at the first size only (its per-file cost does not depend on the number of files)
     aq_sizes: tuple[tuple[int, int], ...]  # measure 5: (stations, hours)
     bad_share: float = 0.03
-    profile_rows: int | None = None  # profile minsheng (cProfile) on a clean drop of this size
+    profile_rows: int | None = None  # profile minsheng (cProfile) on the clean CSV drop of this size
     memory_guard_mb: float | None = None  # stop a child above this resident size (None: 85 % of free memory)
 
     def with_backends(self, backends: tuple[str, ...]) -> BenchConfig:
         return replace(self, backends=backends)
+
+    def with_profile(self, rows: int | None) -> BenchConfig:
+        return replace(self, profile_rows=rows)
 
 
 FULL = BenchConfig(
@@ -34,16 +37,14 @@ FULL = BenchConfig(
     bad_rows=(100_000, 1_000_000),
     naive_max_rows=1_000_000, naive_formats=("csv",), backends=("sqlite", "postgresql"), idle_files=(2_000, 10_000),
     small_runs=((50, ("sequential",)), (200, ("sequential", "dask"))), aq_sizes=((425, 8760), (1700, 8760)),
-    profile_rows=1_000_000,
 )
 QUICK = BenchConfig(
     name="quick", clean_rows=(20_000, 100_000), format_rows=20_000, formats=(), bad_rows=(20_000,),
     naive_max_rows=20_000, naive_formats=("csv",), backends=("sqlite", "postgresql"), idle_files=(500, 2_000),
-    small_runs=((10, ("sequential",)),), aq_sizes=((50, 720), (200, 720)), profile_rows=None,
+    small_runs=((10, ("sequential",)),), aq_sizes=((50, 720), (200, 720)),
 )
 TINY = BenchConfig(
     name="tiny", clean_rows=(1_000,), format_rows=1_000, formats=(), bad_rows=(), naive_max_rows=0,
     naive_formats=(), backends=("sqlite",), idle_files=(50, 200), small_runs=((3, ()),), aq_sizes=((6, 48),),
-    profile_rows=None,
 )
 CONFIGS = {c.name: c for c in (FULL, QUICK, TINY)}

@@ -116,7 +116,8 @@ def _ingest_measures(config: BenchConfig, workdir: Path, out_dir: Path, bench: B
     for rows, fmt, bad in cases:
         label = f"{report.size_label(rows)} {fmt}"
         log(f"ingest {'bad' if bad else 'clean'} {label}")
-        profile = out_dir / "profile_latest.prof" if not bad and fmt == "csv" and rows == config.profile_rows else None
+        wanted = not bad and fmt == "csv" and rows == config.profile_rows
+        profile = out_dir / "profile_latest.prof" if wanted else None
         results = run_ingest(config, workdir, rows, fmt, bad, log, profile)
         bench.rows += ingest_rows(results, "ingest_bad" if bad else "ingest", label, config.backends)
         runs.append({"drop": label, "bad": bad, "rows": rows,
@@ -124,7 +125,7 @@ def _ingest_measures(config: BenchConfig, workdir: Path, out_dir: Path, bench: B
                                  for k, v in results.items()}})
 
 
-def _idle_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: Log) -> None:
+def _idle_measures(config: BenchConfig, workdir: Path, _out: Path, bench: BenchReport, log: Log) -> None:
     from bench.idle_tick import run_idle_tick
 
     for files in config.idle_files:
@@ -135,7 +136,7 @@ def _idle_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: 
                                      limit_s=found["hash_all_s"]))
 
 
-def _small_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: Log) -> None:
+def _small_measures(config: BenchConfig, workdir: Path, _out: Path, bench: BenchReport, log: Log) -> None:
     from bench.small_drops import FILE_ROWS, run_small_drops
 
     per_file: float | None = None
@@ -157,7 +158,7 @@ def _small_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log:
                                          minsheng_s=found[runner]["noop_per_task_s"]))
 
 
-def _aq_measures(config: BenchConfig, workdir: Path, bench: BenchReport, log: Log) -> None:
+def _aq_measures(config: BenchConfig, workdir: Path, _out: Path, bench: BenchReport, log: Log) -> None:
     from bench.aq_bench import run_aq_bench
 
     for stations, hours in config.aq_sizes:
@@ -201,10 +202,13 @@ def run_bench(config: BenchConfig, workdir: Path, out_dir: Path, log: Log = prin
         config = config.with_backends(backends)
     bench = BenchReport(detail={"config": config.name, "machine": describe(pg_admin_url()
                                                                             if "postgresql" in backends else None)})
-    _ingest_measures(config, workdir, out_dir, bench, log)
-    _idle_measures(config, workdir, bench, log)
-    _small_measures(config, workdir, bench, log)
-    _aq_measures(config, workdir, bench, log)
+    for measure in (_ingest_measures, _idle_measures, _small_measures, _aq_measures):
+        try:
+            measure(config, workdir, out_dir, bench, log)
+        except Exception as error:  # one broken measure (say, a catalog mid-edit) must not lose the others
+            log(f"  {measure.__name__.strip('_')} failed: {type(error).__name__}: {error}")
+            bench.detail.setdefault("errors", []).append(f"{measure.__name__.strip('_')}: {type(error).__name__}: "
+                                                         f"{error}")
     bench.growth = report.growth(bench.rows, _sizes(bench.rows))
     bench.detail["growth"] = bench.growth
     bench.detail["slowest_stages"] = report.slowest_stages(bench.rows)

@@ -8,6 +8,8 @@ never dicts.
 Fields added for this plan beyond the first sketch: `Department.county` (the county a county government
 answers for), `CanonicalUnit.to_base` (exact conversion between canonical units of one dimension, e.g. ‰ → %)
 and `Target.source_text` (the plan's words a target is read from, verbatim, so every figure can be traced).
+`Target.days_budget` marks a floor on a share of days (优良天数比例 ≥ 97.2%) whose complement is also tracked
+as an allowance of non-good days used up over the year (about 10 of 365): the plan's own target, read twice.
 A milestone (comparator done) is reported as 1 when done and 0 when not yet done, in unit 项 (item).
 """
 
@@ -187,6 +189,9 @@ class Target(Strict):
     bounds: Bounds = Bounds()
     source_text: str = Field("", description="the plan's words this target is read from, verbatim")
     notes: str = ""
+    days_budget: bool = Field(
+        False, description="a level floor on a share of days (percent, >= or >): its complement is also "
+        "tracked as the year's allowance of non-qualifying days (97.2% of 365 days leaves 10)")
 
     @property
     def lead_department(self) -> str:
@@ -236,6 +241,10 @@ class Target(Strict):
                     raise FieldProblem(field, f"target value {v} lies outside the bounds [{lo}, {hi}]")
         if self.county_values and self.scope != Scope.COUNTIES:
             raise FieldProblem("county_values", "county_values need scope: counties")
+        if self.days_budget and not (self.kind == Kind.LEVEL and self.unit == "percent"
+                                     and self.comparator in {Comparator.GE, Comparator.GT}):
+            raise FieldProblem("days_budget", "days_budget needs kind level, unit percent and comparator >= or > "
+                               "(a floor on a share of days, e.g. 优良天数比例 ≥ 97.2%)")
         if self.kind == Kind.MILESTONE and self.deadline is None:
             raise FieldProblem("deadline", "a milestone needs a deadline (the year's end if none given)")
         return self

@@ -62,15 +62,20 @@ def submissions(engine: Engine, as_of: dt.date) -> pd.DataFrame:
 
 
 def previous_lights(engine: Engine, as_of: dt.date) -> pd.DataFrame:
-    """The last light each target × county had on an earlier as-of date (a red that catches up shows yellow)."""
+    """The last light each target × county had on an earlier as-of date (a red that catches up shows yellow),
+    with its method: a days-budget target keeps a level row and an allowance row (method budget), each
+    remembered on its own."""
     latest = (select(STATUS.c.target_id, STATUS.c.county_code, func.max(STATUS.c.as_of).label("as_of"))
               .where(STATUS.c.as_of < as_of).group_by(STATUS.c.target_id, STATUS.c.county_code).subquery())
-    query = (select(STATUS.c.target_id, STATUS.c.county_code, STATUS.c.light)
+    query = (select(STATUS.c.target_id, STATUS.c.county_code, STATUS.c.light, STATUS.c.method)
              .join(latest, and_(STATUS.c.target_id == latest.c.target_id,
-                                STATUS.c.county_code == latest.c.county_code, STATUS.c.as_of == latest.c.as_of)))
+                                STATUS.c.county_code == latest.c.county_code, STATUS.c.as_of == latest.c.as_of))
+             .order_by(STATUS.c.period, STATUS.c.status_id))
     with engine.connect() as conn:
-        return fetch_frame(conn, query, ["target_id", "county_code", "light"]).drop_duplicates(
-            ["target_id", "county_code"], keep="last")
+        frame = fetch_frame(conn, query, ["target_id", "county_code", "light", "method"])
+    lane = frame["method"].eq("budget")
+    return frame.assign(_lane=lane).drop_duplicates(["target_id", "county_code", "_lane"], keep="last").drop(
+        columns="_lane").reset_index(drop=True)
 
 
 def _clean(value: Any) -> Any:

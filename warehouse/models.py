@@ -247,11 +247,13 @@ class FactCheck(Base):
 
 
 class FactTargetStatus(Base):
-    """Progress of a target in a county as known on `as_of`; one row per (target, county, as_of, period)."""
+    """Progress of a target in a county as known on `as_of`; one row per (target, county, as_of, period,
+    method). A days-budget target (the good-air-days ratio) has two: its level row and its allowance row
+    (method budget: value = non-good days used, target = days allowed; see docs/bi.md)."""
 
     __tablename__ = "fact_target_status"
     __table_args__ = (
-        UniqueConstraint("target_id", "county_code", "as_of", "period"),
+        UniqueConstraint("target_id", "county_code", "as_of", "period", "method"),
         CheckConstraint(_in("light", LIGHTS), name="light"),
     )
 

@@ -24,6 +24,9 @@ def bench_command(
     docs: Path | None = typer.Option(None, "--docs", help="also rewrite the results section of this markdown "
                                      "file (docs/performance.md)"),
     sqlite_only: bool = typer.Option(False, "--sqlite-only", help="skip PostgreSQL"),
+    profile: int | None = typer.Option(None, "--profile", help="also run minsheng under cProfile on the clean CSV "
+                                       "drop of this many rows (one of the suite's sizes); the summary goes to "
+                                       "latest_detail.json and profile_latest.txt"),
 ) -> None:
     """Measure minsheng against the limit and naive baselines on the same generated data; print the ratio table
     and write bench/results/latest.json. Absolute seconds vary between machines: the ratios are the result."""
@@ -38,6 +41,11 @@ def bench_command(
     config = CONFIGS[name]
     if sqlite_only:
         config = config.with_backends(("sqlite",))
+    if profile is not None:
+        if profile not in config.clean_rows:
+            raise typer.BadParameter(f"choose one of the suite's clean sizes: {config.clean_rows}",
+                                     param_hint="--profile")
+        config = config.with_profile(profile)
     console = Console(width=max(Console().width, 150))
     with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as scratch:
         report = run_bench(config, workdir or Path(scratch), out_dir, log=lambda m: console.print(m, highlight=False))

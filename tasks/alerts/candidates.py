@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.models import Catalog
+from expectations.models import Catalog, Target
 from tasks.alerts.model import AlertCandidate, AlertClass, fingerprint
 from tasks.alerts.routing import recipients_for
 from tasks.evaluate.config import LIGHT_ZH, RED, YELLOW
@@ -35,6 +35,10 @@ def alert_candidates(status: pd.DataFrame | None, anomalies: pd.DataFrame | None
     the month: the alert stays one alert while the target stays behind (updated monthly, escalated from
     yellow to red, resolved when back on schedule). A cumulative or budget target whose year is over
     (expected 100%) and not met becomes a target miss at escalation level 2 under the same fingerprint.
+    The allowance row (method budget) of a days-budget target (Target.days_budget, the good-air-days ratio)
+    raises `budget_burn` (class progress_lag) per county while the allowance is used faster than time
+    passes (yellow, or red at level 1), one per county per plan year; its level row says whether the
+    ratio itself is missed.
     A status whose latest value is in doubt (DOUBTFUL_KINDS found for that month) raises no progress or
     target alert. Anomalies and delivery lag are per period, except PER_SERIES_KINDS (one alert per
     target × county for the plan year) and flat lines (identified by the first month of the run).
@@ -89,6 +93,8 @@ def _from_status(r: Any, catalog: Catalog, as_of: dt.date) -> AlertCandidate | N
                "projection": _text(r.projection), "will_meet": r.will_meet}
     year = str(catalog.year)
     period = r.period if isinstance(r.period, str) else None
+    if r.method == "budget" and target.days_budget:
+        return _budget_burn(r, target, where, lead, payload, catalog)
     year_over = r.expected_pct is not None and r.expected_pct >= 100
     if r.method in SCHEDULED and year_over and r.will_meet is False:
         title = f"{target.name_zh}（{where}）全年目标未完成"
@@ -116,6 +122,22 @@ def _from_status(r: Any, catalog: Catalog, as_of: dt.date) -> AlertCandidate | N
         return _build(AlertClass.TARGET_MISS, kind, "critical" if level else "warning", target.id, dept,
                       r.county_code, period, year, level, title, r.detail_zh + lead, en, payload, catalog)
     return None
+
+
+def _budget_burn(r: Any, target: Target, where: str, lead: str, payload: dict[str, Any],
+                 catalog: Catalog) -> AlertCandidate | None:
+    """The allowance of non-good days used faster than time: warning when yellow, critical (level 1) when red."""
+    if r.light not in (YELLOW, RED):
+        return None
+    level = 1 if r.light == RED else 0
+    dept = target.lead_department
+    title = f"{target.name_zh}（{where}）非优良天数额度消耗过快（{LIGHT_ZH[r.light]}）"
+    en = (f"{target.name_en} ({r.county_code}): the allowance of non-good days is used faster than time passes "
+          f"({_text(r.value)} of {_text(r.target_value)} days used, {_text(r.completion_pct)}% vs "
+          f"{_text(r.expected_pct)}% of the year; {r.light}); lead department {dept}.")
+    period = r.period if isinstance(r.period, str) else None
+    return _build(AlertClass.PROGRESS_LAG, "budget_burn", "critical" if level else "warning", target.id, dept,
+                  r.county_code, period, str(catalog.year), level, title, r.detail_zh + lead, en, payload, catalog)
 
 
 def _from_anomaly(r: Any, catalog: Catalog) -> AlertCandidate:

@@ -38,7 +38,8 @@ def target_status(observations: pd.DataFrame, catalog: Catalog, as_of: dt.date,
     a series without usable data is grey. `period` is the latest reported month; for a series without data
     it is the month of as_of clipped to the plan year, so it is never empty. `previous` is the last stored
     status frame (target_id, county_code, light): a red that has caught up turns yellow for one round
-    before green (瓯海 三色预警 practice).
+    before green (瓯海 三色预警 practice). Allowance rows of days-budget targets come from
+    tasks.evaluate.air_budget.days_budget_status, not from here.
     """
     thresholds = thresholds or Thresholds()
     obs = prepare_observations(observations, as_of)
@@ -68,15 +69,22 @@ SCHEDULE_METHODS = ("linear", "seasonal", "budget")
 def apply_memory(status: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """A series behind schedule, red last time and green now, is shown yellow this time (caught up, not yet
     trusted). Only schedules (序时进度, budgets) catch up; a level that complies now simply complies, and
-    calling it yellow would raise a "target missed" alert for a value that meets its target."""
+    calling it yellow would raise a "target missed" alert for a value that meets its target.
+
+    When `previous` has a `method` column, budget rows remember budget rows and the others the others: a
+    days-budget target (Target.days_budget) has a level row and an allowance row per county."""
     keys = ["target_id", "county_code"]
+    status = status.assign(_lane=status["method"].eq("budget"))
+    if "method" in previous.columns:
+        previous = previous.assign(_lane=previous["method"].eq("budget"))
+        keys = [*keys, "_lane"]
     last = previous.drop_duplicates(keys, keep="last")[[*keys, "light"]].rename(columns={"light": "_prev"})
     merged = status.merge(last, on=keys, how="left")
     caught_up = (merged["_prev"] == RED) & (merged["light"] == GREEN) & merged["method"].isin(SCHEDULE_METHODS)
     merged.loc[caught_up, "light"] = YELLOW
     note = "上期为红灯，本期已追上进度，按规则先转为黄灯。"
     merged.loc[caught_up, "detail_zh"] = merged.loc[caught_up, "detail_zh"] + note
-    return merged.drop(columns="_prev")
+    return merged.drop(columns=["_prev", "_lane"])
 
 
 def _scope_codes(target: Target, catalog: Catalog) -> list[str]:

@@ -17,7 +17,7 @@ from expectations.models import Catalog
 from tasks.alerts import alert_candidates, plan_alert_actions, send_notifications
 from tasks.alerts.model import AlertCandidate, AlertClass, fingerprint
 from tasks.anomalies import anomalies
-from tasks.evaluate import target_status
+from tasks.evaluate import days_budget_status, target_status
 from tasks.lag import delivery_lag
 from tasks.pipeline.context import RunContext
 from warehouse.evaluation import (
@@ -47,13 +47,17 @@ class AlertSummary:
 
 @task(name="evaluate-targets", cache_policy=NO_CACHE)
 def evaluate_targets(ctx: RunContext) -> pd.DataFrame:
-    """Status of every target × county as known at the end of `as_of`, stored as that date's history."""
+    """Status of every target × county as known at the end of `as_of`, stored as that date's history, plus
+    the allowance rows (method budget) of days-budget targets such as the good-air-days ratio."""
     observations = known_observations(ctx.engine, ctx.as_of)
-    status = target_status(observations, ctx.catalog, ctx.as_of, ctx.thresholds,
-                           previous=previous_lights(ctx.engine, ctx.as_of))
+    previous = previous_lights(ctx.engine, ctx.as_of)
+    status = target_status(observations, ctx.catalog, ctx.as_of, ctx.thresholds, previous=previous)
+    budgets = days_budget_status(observations, ctx.catalog, ctx.as_of, ctx.thresholds, previous=previous)
+    if not budgets.empty:
+        status = pd.concat([status, budgets], ignore_index=True)
     write_target_status(ctx.engine, status, ctx.as_of, ctx.recorded_at)
     counts = status["light"].value_counts().to_dict()
-    log.info("evaluated %d target × county rows: %s", len(status), counts)
+    log.info("evaluated %d target × county rows (%d allowance rows): %s", len(status), len(budgets), counts)
     return status
 
 

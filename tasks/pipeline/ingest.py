@@ -20,6 +20,7 @@ from tasks.contracts import Drop, Issue, Outcome, Severity, Verdict, outcome_for
 from tasks.discover import Scan, StatCache, is_supported, scan_inbox
 from tasks.normalize.frame import empty_frame, read_drop
 from tasks.pipeline.context import RunContext
+from tasks.pipeline.feeds import read_station_feed
 from tasks.read import ReadLimits
 from tasks.receipts import quarantine_copy, write_receipt
 from tasks.validate import validate_rows
@@ -71,11 +72,16 @@ def unsupported_issue(path: Path) -> Issue:
                  "Parquet and drop it again.")
 
 
-def judge_file(path: Path, department: str, catalog: Catalog, limits: ReadLimits, as_of: dt.date) -> Verdict:
-    """Read, normalize and validate one file as `department` would submit it; writes nothing."""
+def judge_file(path: Path, department: str, catalog: Catalog, limits: ReadLimits, as_of: dt.date,
+               catalog_dir: Path | None = None) -> Verdict:
+    """Read, normalize and validate one file as `department` would submit it; writes nothing.
+
+    A station air-quality feed is derived instead of read (tasks.pipeline.feeds; `catalog_dir` holds its
+    station registry, default the settings' catalog), then validated like any drop."""
     if path.suffix.lower() not in {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet"}:
         return Verdict(Outcome.QUARANTINE, empty_frame(), [unsupported_issue(path)])
-    rows, issues = read_drop(path, catalog, limits, as_of)
+    feed = read_station_feed(path, department, catalog, limits, as_of, catalog_dir)
+    rows, issues = feed if feed is not None else read_drop(path, catalog, limits, as_of)
     if len(rows):
         issues = issues + validate_rows(rows, catalog, department, as_of)
     outcome = outcome_for(issues)
@@ -122,7 +128,7 @@ def process_drop(drop: Drop, ctx: RunContext) -> DropResult:
     elif not is_supported(drop):
         verdict = Verdict(Outcome.QUARANTINE, empty_frame(), [unsupported_issue(drop.path)])
     else:
-        verdict = judge_file(drop.path, drop.department, catalog, ctx.limits, ctx.as_of)
+        verdict = judge_file(drop.path, drop.department, catalog, ctx.limits, ctx.as_of, ctx.catalog_dir)
     processed_at = ctx.recorded_at.isoformat(timespec="seconds")
     quarantined_to = None
     if verdict.outcome == Outcome.QUARANTINE:  # the bytes are safe in the dead-letter folder before the commit

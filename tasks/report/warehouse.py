@@ -1,6 +1,7 @@
 """Build a `ReportData` from the warehouse, as it stood at the end of the report date.
 
-Reads only (no writes): the latest `fact_target_status` per target × county computed on or before the date,
+Reads only (no writes): the latest `fact_target_status` per target × county computed on or before the date
+(the level row of a days-budget target for the scorecard, its allowance rows for the burn-down chart),
 observations known by then (`warehouse.queries.observations_as_of`) for the year-to-date trajectories, alerts
 open at the end of that day, the drop ledger and its checks, and the delivery lag recomputed from when each
 target × period first arrived (`tasks.lag.delivery_lag`). Links to receipts, quarantined copies and drop files
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 
 from expectations.models import Catalog
 from tasks.contracts import Drop
+from tasks.evaluate.air_budget import elapsed_days
 from tasks.lag import delivery_lag
 from tasks.receipts import receipt_path, safe_name
 from tasks.report.data import (
@@ -45,16 +47,25 @@ def _rows(engine: Engine, query: Any) -> pd.DataFrame:
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def status_frame(engine: Engine, as_of: dt.date) -> pd.DataFrame:
-    """The latest status per target × county computed on or before `as_of` (its latest period)."""
+def _latest_statuses(engine: Engine, as_of: dt.date) -> pd.DataFrame:
+    """Every stored status row of the latest evaluation on or before `as_of`, per target × county."""
     s = FactTargetStatus.__table__
     latest = (select(s.c.target_id, s.c.county_code, func.max(s.c.as_of).label("latest"))
               .where(s.c.as_of <= as_of).group_by(s.c.target_id, s.c.county_code).subquery())
     query = select(s).join(latest, and_(s.c.target_id == latest.c.target_id,
                                         s.c.county_code == latest.c.county_code,
                                         s.c.as_of == latest.c.latest))
-    frame = _rows(engine, query)
-    frame = frame.sort_values("period").drop_duplicates(["target_id", "county_code"], keep="last")
+    return _rows(engine, query)
+
+
+def status_frame(engine: Engine, as_of: dt.date, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The latest status per target × county computed on or before `as_of` (its latest period); of a
+    days-budget target's level and allowance rows, the level row (as v_target_progress does).
+    `rows` are the stored rows to use (default: read them)."""
+    frame = _latest_statuses(engine, as_of) if rows is None else rows.copy()
+    frame["_main"] = frame["method"].ne("budget")
+    frame = frame.sort_values(["period", "_main"], kind="stable").drop_duplicates(
+        ["target_id", "county_code"], keep="last").drop(columns="_main")
     frame = frame.rename(columns={"target": "target_value"})
     completion = pd.to_numeric(frame["completion_pct"].astype(object), errors="coerce")
     expected = pd.to_numeric(frame["expected_pct"].astype(object), errors="coerce")
@@ -67,6 +78,27 @@ def status_frame(engine: Engine, as_of: dt.date) -> pd.DataFrame:
     if "detail_zh" not in frame.columns:
         frame["detail_zh"] = ""
     return frame[list(STATUS_COLUMNS)].reset_index(drop=True)
+
+
+def air_budget_frame(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame | None:
+    """The good-air-days allowance per county (report.data.AIR_BUDGET_COLUMNS) from stored allowance rows
+    (method budget) of the catalog's first days-budget target; None when there are none.
+
+    days_elapsed is read back from expected_pct (the share of the year the figures cover)."""
+    targets = [t.id for t in catalog.targets if t.days_budget]
+    if not targets or rows.empty:
+        return None
+    budget = rows[(rows["target_id"] == targets[0]) & rows["method"].eq("budget")
+                  & rows["county_code"].ne(catalog.prefecture_code)]
+    budget = budget.sort_values("period", kind="stable").drop_duplicates("county_code", keep="last")
+    budget = budget[budget["expected_pct"].notna() & budget["value"].notna() & budget["target"].notna()]
+    if budget.empty:
+        return None
+    elapsed = [elapsed_days(Decimal(str(p)), catalog.year) for p in budget["expected_pct"]]
+    return pd.DataFrame({"county_code": budget["county_code"].astype(str).to_numpy(),
+                         "days_elapsed": elapsed,
+                         "bad_days_used": [Decimal(str(v)) for v in budget["value"]],
+                         "bad_days_allowed": [Decimal(str(v)) for v in budget["target"]]})
 
 
 def history_frame(engine: Engine, catalog: Catalog, as_of: dt.date) -> pd.DataFrame:
@@ -159,14 +191,15 @@ def load_report_data(engine: Engine, catalog: Catalog, as_of: dt.date, *, data_d
                      report_dir: Path | None = None, band_points: float = DEFAULT_BAND_POINTS) -> ReportData:
     """Everything the report shows as of `as_of`, read from the warehouse."""
     ledger = ledger_frame(engine, as_of, data_dir, report_dir)
+    statuses = _latest_statuses(engine, as_of)
     return ReportData(
         as_of=as_of,
-        status=status_frame(engine, as_of),
+        status=status_frame(engine, as_of, statuses),
         history=history_frame(engine, catalog, as_of),
         alerts=alerts_frame(engine, as_of),
         ledger=ledger,
         checks=checks_frame(engine, list(ledger["sha256"])),
         lag=lag_frame(engine, catalog, as_of),
-        air_budget=None,  # no warehouse table holds the allowance yet; the chart is shown when one does
+        air_budget=air_budget_frame(statuses, catalog),
         schedule_band_points=band_points,
     )

@@ -95,7 +95,7 @@ FROM (
         x.*,
         ROW_NUMBER() OVER (
             PARTITION BY x.target_id, x.county_code
-            ORDER BY x.as_of DESC, x.period DESC, x.status_id DESC
+            ORDER BY x.as_of DESC, x.period DESC, CASE WHEN x.method = 'budget' THEN 1 ELSE 0 END, x.status_id DESC
         ) AS recency
     FROM fact_target_status x
 ) s

@@ -215,7 +215,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['county_code'], ['dim_county.county_code'], name=op.f('fk_fact_target_status_county_code_dim_county')),
     sa.ForeignKeyConstraint(['target_id'], ['dim_target.target_id'], name=op.f('fk_fact_target_status_target_id_dim_target')),
     sa.PrimaryKeyConstraint('status_id', name=op.f('pk_fact_target_status')),
-    sa.UniqueConstraint('target_id', 'county_code', 'as_of', 'period', name=op.f('uq_fact_target_status_target_id_county_code_as_of_period'))
+    sa.UniqueConstraint('target_id', 'county_code', 'as_of', 'period', 'method', name=op.f('uq_fact_target_status_target_id_county_code_as_of_period_method'))
     )
     for statement in view_statements(VIEWS_SQL):
         op.execute(statement)
