@@ -243,3 +243,11 @@ def test_leading_columns_are_the_contract() -> None:
 def test_goal_text_uses_the_written_unit(target_id: str, goal: str) -> None:
     catalog = load_catalog()
     assert goal_text(catalog, catalog.target(target_id)) == goal
+
+
+def test_export_covers_every_target_field() -> None:
+    from expectations.models import Target
+    from minsheng.commands.catalog import EXPORT_COLUMNS
+
+    fields = (set(Target.model_fields) - {"bounds"}) | {"bounds_min", "bounds_max", "lead_department"}
+    assert fields <= set(EXPORT_COLUMNS), f"not exported: {sorted(fields - set(EXPORT_COLUMNS))}"

@@ -32,7 +32,7 @@ LEADING_COLUMNS: tuple[str, ...] = (
 EXPORT_COLUMNS: tuple[str, ...] = (
     *LEADING_COLUMNS, "lead_departments", "responsible_units", "responsible_groups", "counties_responsible",
     "unit_written", "tolerance", "direction", "counties", "county_values", "additive", "frequency",
-    "deadline", "bounds_min", "bounds_max", "source_text", "notes",
+    "deadline", "bounds_min", "bounds_max", "days_budget", "source_text", "notes",
 )
 # Cells starting with these are run as formulas by Excel/LibreOffice (ASVS 1.2.10); TAB and NUL included.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\0", "\r")
@@ -63,7 +63,7 @@ def target_record(target: Target) -> dict[str, Any]:
         "counties": list(t.counties), "county_values": dict(t.county_values),
         "additive": t.additive, "frequency": t.frequency.value,
         "deadline": t.deadline.isoformat() if t.deadline else None,
-        "bounds_min": t.bounds.min, "bounds_max": t.bounds.max,
+        "bounds_min": t.bounds.min, "bounds_max": t.bounds.max, "days_budget": t.days_budget,
         "source_text": t.source_text, "notes": t.notes,
     }
 
