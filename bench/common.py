@@ -89,8 +89,19 @@ class Stopwatch:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (ru_maxrss is KiB on Linux)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """This process's peak resident memory so far: VmHWM of its own address space.
+
+    Not ru_maxrss: on Linux a spawned child's ru_maxrss starts at its parent's high-water mark (exec keeps the
+    larger of the two), so a child of a big parent would report the parent's peak as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux, bytes on macOS
 
 
 def pg_admin_url() -> str:

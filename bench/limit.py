@@ -109,19 +109,23 @@ def validate(rows: pa.Table, ref: ReferenceTables, periods: pa.Array) -> dict[st
     return failed
 
 
-def load(rows: pa.Table, sha256: str, url: str) -> int:
-    """Bulk-load the rows and a ledger line in one transaction; SQLite executemany, PostgreSQL COPY."""
+def load(rows: pa.Table, sha256: str, url: str, batch_rows: int = 100_000) -> int:
+    """Bulk-load the rows and a ledger line in one transaction, a batch at a time (memory stays flat):
+    SQLite executemany, PostgreSQL COPY."""
     parsed = make_url(url)
     create = ("CREATE TABLE limit_observation (target_id TEXT, county_code TEXT, period TEXT, value DOUBLE "
               "PRECISION, unit TEXT, source_row BIGINT, sha256 TEXT)")
+    table = rows.select(list(OUT)).append_column("sha256", pa.array([sha256] * rows.num_rows, pa.string()))
+    batches = table.to_batches(max_chunksize=batch_rows)
     if parsed.get_backend_name() == "sqlite":
         db = sqlite3.connect(str(parsed.database), isolation_level=None)
         try:
             db.execute("BEGIN")
             db.execute(create)
             db.execute("CREATE TABLE limit_ledger (sha256 TEXT PRIMARY KEY, rows INTEGER)")
-            db.executemany(f"INSERT INTO limit_observation VALUES ({', '.join('?' * 7)})",
-                           zip(*(rows[c].to_pylist() for c in OUT), [sha256] * rows.num_rows, strict=True))
+            insert = f"INSERT INTO limit_observation VALUES ({', '.join('?' * 7)})"
+            for batch in batches:
+                db.executemany(insert, zip(*(c.to_pylist() for c in batch.columns), strict=True))
             db.execute("INSERT INTO limit_ledger VALUES (?, ?)", (sha256, rows.num_rows))
             db.execute("COMMIT")
         finally:
@@ -129,14 +133,14 @@ def load(rows: pa.Table, sha256: str, url: str) -> int:
         return rows.num_rows
     import psycopg
 
-    buffer = io.BytesIO()
-    pacsv.write_csv(rows.select(list(OUT)).append_column("sha256", pa.array([sha256] * rows.num_rows)), buffer,
-                    write_options=pacsv.WriteOptions(include_header=False))
     with psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
         conn.execute(create)
         conn.execute("CREATE TABLE limit_ledger (sha256 TEXT PRIMARY KEY, rows INTEGER)")
         with conn.cursor().copy("COPY limit_observation FROM STDIN (FORMAT csv)") as copy:
-            copy.write(buffer.getbuffer())
+            for batch in batches:
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, write_options=pacsv.WriteOptions(include_header=False))
+                copy.write(buffer.getbuffer())
         conn.execute("INSERT INTO limit_ledger VALUES (%s, %s)", (sha256, rows.num_rows))
     return rows.num_rows
 
