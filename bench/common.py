@@ -59,6 +59,7 @@ class RunResult:
     outcome: str = ""  # load / load-with-warnings / quarantine
     rows_loaded: dict[str, int] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    memory_mb: dict[str, float] = field(default_factory=dict)  # stage (stage@backend) → VmHWM when it ended
     notes: list[str] = field(default_factory=list)
 
     def total(self, backend: str) -> float:
@@ -74,10 +75,16 @@ class RunResult:
 
 
 class Stopwatch:
-    """Times named stages into a dict: `with watch("read"): ...`; repeated names add up."""
+    """Times named stages into a dict: `with watch("read"): ...`; repeated names add up.
 
-    def __init__(self, into: dict[str, float]) -> None:
+    With `memory`, the process's peak resident memory when each stage ends goes there too, keyed by the stage
+    and `suffix` (e.g. "load@sqlite"): the first stage whose value jumps is where the peak comes from.
+    """
+
+    def __init__(self, into: dict[str, float], memory: dict[str, float] | None = None, suffix: str = "") -> None:
         self.into = into
+        self.memory = memory
+        self.suffix = suffix
 
     @contextlib.contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -86,6 +93,8 @@ class Stopwatch:
             yield
         finally:
             self.into[stage] = round(self.into.get(stage, 0.0) + time.perf_counter() - started, 4)
+            if self.memory is not None:
+                self.memory[stage + self.suffix] = peak_rss_mb()
 
 
 def peak_rss_mb() -> float:

@@ -36,7 +36,7 @@ FULL = BenchConfig(
     name="full", clean_rows=(1_000_000, 5_000_000), format_rows=100_000, formats=("xlsx", "parquet"),
     bad_rows=(100_000, 1_000_000),
     naive_max_rows=1_000_000, naive_formats=("csv",), backends=("sqlite", "postgresql"), idle_files=(2_000, 10_000),
-    small_runs=((50, ("sequential",)), (200, ("sequential", "dask"))), aq_sizes=((425, 8760), (1700, 8760)),
+    small_runs=((20, ("sequential",)), (200, ("sequential", "dask"))), aq_sizes=((425, 8760), (1700, 8760)),
 )
 QUICK = BenchConfig(
     name="quick", clean_rows=(20_000, 100_000), format_rows=20_000, formats=(), bad_rows=(20_000,),

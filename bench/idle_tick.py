@@ -10,6 +10,7 @@ have to do. The ratio is the figure (target ≤ 0.2).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ def _seed_ledger(url: str, raw: Path, departments: set[str], cache_path: Path) -
 
 def run_idle_tick(workdir: Path, files: int) -> dict[str, Any]:
     """Seconds for an idle tick's discovery and for hashing every file; their ratio."""
+    shutil.rmtree(workdir / f"idle_{files}", ignore_errors=True)  # a fresh inbox, ledger and stat cache
     raw = workdir / f"idle_{files}" / "raw"
     paths = write_inbox(raw, files)
     departments = {f"dept{i:02d}" for i in range(DEPARTMENTS)}

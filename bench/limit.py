@@ -159,7 +159,7 @@ def run(case: Case) -> RunResult:
     ref = reference_tables(catalog)
     periods = pa.array([f"{catalog.year}-{m:02d}" for m in range(1, MONTHS + 1)])
     result = RunResult(impl="limit")
-    watch = Stopwatch(result.shared)
+    watch = Stopwatch(result.shared, result.memory_mb)
     with watch("read"):
         table = read(case.drop)
     with watch("normalize"):
@@ -170,7 +170,7 @@ def run(case: Case) -> RunResult:
     result.outcome = "quarantine" if failed else "load"
     for backend, url in case.backends.items():
         times: dict[str, float] = {}
-        stage = Stopwatch(times)
+        stage = Stopwatch(times, result.memory_mb, f"@{backend}")
         out = case.workdir / f"limit_{backend}"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)

@@ -47,9 +47,9 @@ def inbox(case: Case, backend: str) -> Path:
     return data
 
 
-def judge(case: Case, catalog: Catalog, times: dict[str, float]) -> Verdict:
+def judge(case: Case, catalog: Catalog, times: dict[str, float], memory: dict[str, float]) -> Verdict:
     """Read, normalize and validate the drop, timed per stage; the verdict `judge_file` would give."""
-    watch = Stopwatch(times)
+    watch = Stopwatch(times, memory)
     with watch("read"):
         try:
             sheets = read_table(case.drop, BENCH_LIMITS)
@@ -66,14 +66,14 @@ def judge(case: Case, catalog: Catalog, times: dict[str, float]) -> Verdict:
 
 
 def load_into(case: Case, catalog: Catalog, verdict: Verdict, backend: str, url: str,
-              times: dict[str, float]) -> int:
+              times: dict[str, float], memory: dict[str, float]) -> int:
     """Discover the drop, load its verdict, write the receipt and publish curated Parquet; rows loaded."""
     engine = make_engine(url)
     try:
         upgrade(engine)
         sync_dimensions(engine, catalog)
         data = inbox(case, backend)
-        watch = Stopwatch(times)
+        watch = Stopwatch(times, memory, f"@{backend}")
         with watch("discover"):
             cache = StatCache(data / ".minsheng" / "seen_files.sqlite")
             try:
@@ -103,10 +103,10 @@ def run(case: Case) -> RunResult:
     """The whole minsheng ingest of one drop into every warehouse of the case."""
     catalog = catalog_for_rows(case.rows)
     result = RunResult(impl="minsheng")
-    verdict = judge(case, catalog, result.shared)
+    verdict = judge(case, catalog, result.shared, result.memory_mb)
     result.outcome = verdict.outcome.value
     for backend, url in case.backends.items():
         times: dict[str, float] = {}
-        result.rows_loaded[backend] = load_into(case, catalog, verdict, backend, url, times)
+        result.rows_loaded[backend] = load_into(case, catalog, verdict, backend, url, times, result.memory_mb)
         result.per_backend[backend] = times
     return result

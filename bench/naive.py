@@ -80,7 +80,7 @@ def run(case: Case) -> RunResult:
     catalog = catalog_for_rows(case.rows)
     ref = reference_tables(catalog)
     result = RunResult(impl="naive")
-    watch = Stopwatch(result.shared)
+    watch = Stopwatch(result.shared, result.memory_mb)
     with watch("read"):
         df = read(case.drop)
     with watch("normalize"):
@@ -90,7 +90,7 @@ def run(case: Case) -> RunResult:
     result.outcome = "load" if ok else "quarantine"
     for backend, url in case.backends.items():
         times: dict[str, float] = {}
-        stage = Stopwatch(times)
+        stage = Stopwatch(times, result.memory_mb, f"@{backend}")
         result.rows_loaded[backend] = 0
         if ok:
             engine = create_engine(url)

@@ -39,9 +39,14 @@ def profile_text(path: Path, limit: int = 40) -> str:
 
 
 def write_results(bench: BenchReport, out_dir: Path) -> Path:
-    """bench/results/latest.json (rows only), latest_detail.json, and the profile summary when one was taken."""
+    """latest.json (rows only), latest_detail.json, and the profile summary when one was taken.
+
+    A quick or tiny suite writes latest_quick.json / latest_tiny.json (and their details) instead, so checking
+    the harness never overwrites the full suite's committed results.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    latest = out_dir / "latest.json"
+    stem = "latest" if bench.detail.get("config") == "full" else f"latest_{bench.detail.get('config')}"
+    latest = out_dir / f"{stem}.json"
     latest.write_text(json.dumps([{k: r[k] for k in report.ROW_KEYS} for r in bench.rows], ensure_ascii=False,
                                  indent=1) + "\n", encoding="utf-8")
     profile = out_dir / "profile_latest.prof"
@@ -49,7 +54,7 @@ def write_results(bench: BenchReport, out_dir: Path) -> Path:
         bench.detail["profile"] = profile_summary(profile)
         (out_dir / "profile_latest.txt").write_text(profile_text(profile), encoding="utf-8")
         profile.unlink()
-    (out_dir / "latest_detail.json").write_text(json.dumps(bench.detail, ensure_ascii=False, indent=1) + "\n",
+    (out_dir / f"{stem}_detail.json").write_text(json.dumps(bench.detail, ensure_ascii=False, indent=1) + "\n",
                                                 encoding="utf-8")
     return latest
 
@@ -64,6 +69,21 @@ def machine_markdown(machine: dict[str, Any]) -> str:
         f"- libraries: {libs}",
         f"- load average at start: {machine.get('load_average')} (shared machine: other people's tests ran too)",
     ])
+
+
+def memory_markdown(detail: dict[str, Any]) -> str:
+    """Peak memory when each stage ended, minsheng vs the limit, on the largest clean CSV drop."""
+    runs = [r for r in detail.get("runs", []) if not r["bad"] and r["drop"].endswith("csv")
+            and "memory_mb" in r["results"].get("minsheng", {})]
+    if not runs:
+        return ""
+    run = max(runs, key=lambda r: r["rows"])
+    mine, lim = run["results"]["minsheng"]["memory_mb"], run["results"].get("limit", {}).get("memory_mb", {})
+    lines = [f"Peak resident memory (MB, VmHWM) when each stage ended, {run['drop']} drop:", "",
+             "| stage | minsheng | limit |", "|---|---|---|"]
+    lines += [f"| {stage} | {mb:.0f} | {lim[stage]:.0f} |" if stage in lim else f"| {stage} | {mb:.0f} | – |"
+              for stage, mb in mine.items()]
+    return "\n".join(lines)
 
 
 def results_markdown(bench: BenchReport) -> str:
@@ -81,6 +101,7 @@ def results_markdown(bench: BenchReport) -> str:
         *[f"| {s['measure']} | {s['size']} | {s['backend']} | {s['stage']} | {s['stage_s']} | {s['share']} | "
           f"{s['stage_vs_limit']} |" for s in slow],
         "", "### Growth", "", report.markdown_growth(bench.growth),
+        "", "### Where the memory peaks", "", memory_markdown(detail),
     ]
     errors = list(detail.get("errors", [])) + [f"{r['drop']}: {k}: {v['error']}" for r in detail.get("runs", [])
                                                 for k, v in r["results"].items() if "error" in v]

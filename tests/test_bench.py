@@ -87,7 +87,8 @@ def test_tiny_suite_through_the_command_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "--suite", "tiny", "--sqlite-only", "--workdir", str(tmp_path / "w"),
                                       "--out", str(out), "--docs", str(doc)])
     assert result.exit_code == 0, result.output
-    rows = json.loads((out / "latest.json").read_text(encoding="utf-8"))
+    assert not (out / "latest.json").exists()  # a tiny run never overwrites the full suite's results
+    rows = json.loads((out / "latest_tiny.json").read_text(encoding="utf-8"))
     assert rows and all(tuple(r) == ROW_KEYS for r in rows)
     by_measure = {r["measure"]: r for r in rows}
     assert {"ingest", "peak_memory", "idle_tick", "aq_derivation", "ingest/read", "ingest/load"} <= set(by_measure)
@@ -95,7 +96,7 @@ def test_tiny_suite_through_the_command_line(tmp_path: Path) -> None:
     assert ingest["backend"] == "sqlite" and ingest["minsheng_s"] > 0 and ingest["limit_s"] > 0
     assert ingest["peak_rss_mb"] > 0 and ingest["ratio_vs_limit"] is not None
     assert by_measure["idle_tick"]["ratio_vs_limit"] is not None
-    detail = json.loads((out / "latest_detail.json").read_text(encoding="utf-8"))
+    detail = json.loads((out / "latest_tiny_detail.json").read_text(encoding="utf-8"))
     assert detail["machine"]["nproc"] >= 1 and detail["runs"][0]["results"]["minsheng"]["outcome"] in (
         "load", "load-with-warnings")
     assert detail["small_drops"][0]["plain"]["files"] == 3

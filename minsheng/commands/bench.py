@@ -20,7 +20,8 @@ def bench_command(
     suite: str | None = typer.Option(None, "--suite", help="full, quick or tiny (overrides --quick)"),
     workdir: Path | None = typer.Option(None, "--workdir", help="scratch folder for drops and databases "
                                         "(kept; generated drops are reused). Default: a temporary folder"),
-    out_dir: Path = typer.Option(RESULTS_DIR, "--out", help="where latest.json and latest_detail.json go"),
+    out_dir: Path = typer.Option(RESULTS_DIR, "--out", help="where latest.json and latest_detail.json go "
+                                 "(latest_quick.json … for the smaller suites)"),
     docs: Path | None = typer.Option(None, "--docs", help="also rewrite the results section of this markdown "
                                      "file (docs/performance.md)"),
     sqlite_only: bool = typer.Option(False, "--sqlite-only", help="skip PostgreSQL"),
