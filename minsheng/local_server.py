@@ -21,6 +21,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Stop a process started with start_new_session=True and everything it spawned: TERM, then KILL."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @contextmanager
 def local_prefect_server(home: Path, timeout: float = 120.0) -> Iterator[str]:
     """Yield the API URL: PREFECT_API_URL when set, else a `prefect server start` on loopback whose state lives
@@ -50,10 +62,5 @@ def local_prefect_server(home: Path, timeout: float = 120.0) -> Iterator[str]:
             time.sleep(0.5)
         yield api
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
         log.close()

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,21 +17,11 @@ from sqlalchemy import create_engine, text
 
 from expectations.loader import load_catalog
 from minsheng.demo_drops import seed_demo_drops
-from minsheng.local_server import local_prefect_server
+from minsheng.local_server import local_prefect_server, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
 pytestmark = pytest.mark.slow
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture()
@@ -84,7 +73,7 @@ def test_worker_runs_the_ingest_deployment_from_prefect_yaml(prefect_env: dict[s
             time.sleep(2)
         assert state == "COMPLETED", f"flow run ended {state}:\n{(tmp_path / 'worker.log').read_text()[-4000:]}"
     finally:
-        _stop(worker)
+        stop_process_group(worker)
         worker_log.close()
 
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'warehouse.sqlite'}")
