@@ -13,8 +13,10 @@ normalized rows get derived columns (vectorized lookups, no per-row Python over 
   check every target's bounds however many distinct bounds the catalog holds.
 - `prev_ytd_f`: for cumulative targets, the year-to-date value of the previous period in the same file for the
   same target, county and basis (a YTD total never decreases).
-- `comparator` / `target_value_f` / `target_lo_f` / `target_hi_f`: the plan's judgement for rows the target
-  layer judges (null elsewhere), so one expectation per comparator kind serves every target, county and period.
+- `comparator` / `target_value_f`: the plan's judgement for rows the target layer judges (null elsewhere);
+  `target_ge_f` … `target_lt_f` hold the target value only on rows judged by that comparator, `target_lo_f` /
+  `target_hi_f` the band of "~" rows, so one expectation per comparator side serves every target, county and
+  period.
 """
 
 from __future__ import annotations
@@ -38,9 +40,19 @@ DERIVED_COLUMNS: tuple[str, ...] = (
     "prev_ytd_f",
     "comparator",
     "target_value_f",
+    "target_ge_f",
+    "target_gt_f",
+    "target_le_f",
+    "target_lt_f",
     "target_lo_f",
     "target_hi_f",
 )
+# The judged value per comparator (NaN on rows another comparator, or none, judges): one expectation per column,
+# no row condition (GX would re-filter the whole frame for every metric of every conditioned expectation).
+SIDE_COLUMNS: dict[Comparator, str] = {
+    Comparator.GE: "target_ge_f", Comparator.GT: "target_gt_f", Comparator.LE: "target_le_f",
+    Comparator.LT: "target_lt_f",
+}
 NUMBER_TYPES: tuple[str, ...] = ("Decimal", "int")  # exact types a value may have; float is a normalizer bug
 JUDGED_COMPARATORS: tuple[Comparator, ...] = (
     Comparator.GE, Comparator.GT, Comparator.LE, Comparator.LT, Comparator.APPROX,
@@ -114,11 +126,58 @@ def build_tables(catalog: Catalog) -> CatalogTables:
     )
 
 
+# Text columns GX sees as categoricals: every check on them (nulls, sets, row conditions, uniqueness) then works on
+# small integer codes over a few hundred distinct texts instead of a million Python strings.
+CATEGORICAL_COLUMNS: tuple[str, ...] = ("target_id", "county_code", "period", "unit", "basis", "status", "note",
+                                        "source_sheet")
+
+
 def _column(rows: pd.DataFrame, name: str) -> pd.Series:
     """A column of the input, or all-null when it is missing (the schema check reports the absence)."""
     if name in rows.columns:
         return rows[name]
     return pd.Series([None] * len(rows), index=rows.index, dtype=object)
+
+
+def _categorical(series: pd.Series) -> pd.Series:
+    """`series` as a categorical of its distinct values; unchanged when they cannot be hashed (GX reports it)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    try:
+        # factorize the objects directly: `astype("category")` would first copy them into an Arrow string array
+        codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    except TypeError:
+        return series
+    categories = pd.Index(distinct, dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=series.index, name=series.name)
+
+
+def _text_categorical(series: pd.Series) -> pd.Categorical:
+    """`series` as a categorical of texts (non-text values as their str), nulls kept null."""
+    values = _categorical(series)
+    if isinstance(values.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in values.cat.categories):
+        return pd.Categorical(values)
+    return pd.Categorical(series.astype("str"))
+
+
+def _lookup(categories: pd.Index, codes: np.ndarray, index: pd.Index) -> np.ndarray:
+    """Position in `index` of each row's category (-1 where the row is null or the text is not in `index`)."""
+    positions = np.append(index.get_indexer(categories) if len(index) else np.full(len(categories), -1), -1)
+    return positions[codes]
+
+
+def _pairs(target: pd.Categorical, county: pd.Categorical) -> pd.Categorical:
+    """"target|county" per row, built once per distinct pair; null where either part is null."""
+    width = len(county.categories) + 1
+    combined = np.where((target.codes < 0) | (county.codes < 0), -1,
+                        target.codes.astype(np.int64) * width + county.codes)
+    distinct, inverse = np.unique(combined, return_inverse=True)
+    valid = distinct[distinct >= 0]
+    targets = np.asarray(target.categories, dtype=object)[valid // width]
+    counties = np.asarray(county.categories, dtype=object)[valid % width]
+    labels = targets + PAIR_SEPARATOR + counties if len(valid) else np.array([], dtype=object)
+    offset = len(distinct) - len(valid)  # the null pair (-1) sorts first
+    return pd.Categorical.from_codes(inverse.reshape(-1) - offset, categories=pd.Index(labels, dtype=object))
 
 
 def _take(values: np.ndarray, positions: np.ndarray, missing: Any) -> np.ndarray:
@@ -151,43 +210,52 @@ def _value_shadow(value: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _previous_ytd(frame: pd.DataFrame, cumulative: np.ndarray) -> np.ndarray:
     """Previous period's YTD value of the same target/county in this file, for cumulative rows with basis ytd."""
     out = np.full(len(frame), np.nan)
-    basis = frame["basis"].fillna("ytd")  # the design: 累计 is the default basis of a cumulative target
-    mask = cumulative & (basis == "ytd").to_numpy() & frame["period"].notna().to_numpy()
+    basis = frame["basis"]
+    ytd = (basis.isna() | (basis == "ytd")).to_numpy()  # the design: 累计 is the default basis of a cumulative target
+    mask = cumulative & ytd & frame["period"].notna().to_numpy()
     if not mask.any():
         return out
     part = frame.loc[mask, ["target_id", "county_code", "period", "value_f"]].copy()
     part["_pos"] = np.flatnonzero(mask)
     part = part.sort_values(["target_id", "county_code", "period"], kind="stable")
-    previous = part.groupby(["target_id", "county_code"], sort=False, dropna=False)["value_f"].shift(1)
+    previous = part.groupby(["target_id", "county_code"], sort=False, dropna=False, observed=True)["value_f"].shift(1)
     out[part["_pos"].to_numpy()] = previous.to_numpy(dtype=float, na_value=np.nan)
     return out
+
+
+def _shared_categories(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Two categoricals over the union of their categories (GX compares them element-wise)."""
+    union = a.cat.categories.union(b.cat.categories)
+    return a.cat.set_categories(union), b.cat.set_categories(union)
 
 
 def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
     """The frame GX validates: the input's own columns, in the input's order, then DERIVED_COLUMNS.
 
-    The index is reset to 0..n-1, so GX's `unexpected_index_list` are positions into `rows`.
+    Text columns become categoricals (CATEGORICAL_COLUMNS); values and row order are the input's. The index is
+    reset to 0..n-1, so GX's unexpected index lists are positions into `rows`.
     """
     frame = rows.reset_index(drop=True)
     frame = frame.drop(columns=[c for c in DERIVED_COLUMNS if c in frame.columns])
-    target_id = _column(frame, "target_id").astype("str")  # pandas string dtype: nulls stay null
-    county = _column(frame, "county_code").astype("str")
+    frame = frame.assign(**{c: _categorical(frame[c]) for c in CATEGORICAL_COLUMNS if c in frame.columns})
+    target_id = _text_categorical(_column(frame, "target_id"))
+    county = _text_categorical(_column(frame, "county_code"))
     period = _column(frame, "period")
     basis = _column(frame, "basis")
-    positions = tables.target_ids.get_indexer(target_id)
+    positions = _lookup(target_id.categories, target_id.codes, tables.target_ids)
     value_f, value_type = _value_shadow(_column(frame, "value"))
-    pair = target_id + PAIR_SEPARATOR + county  # null where either part is null
+    pair = _pairs(target_id, county)
 
     kind = _take(tables.kind, positions, None)
     scope = _take(tables.scope, positions, None)
     comparator = _take(tables.comparator, positions, None)
-    pair_positions = tables.county_value_pairs.get_indexer(pair) if len(tables.county_value_pairs) else (
-        np.full(len(frame), -1))
+    pair_positions = _lookup(pair.categories, pair.codes, tables.county_value_pairs)
     target_value = np.where(pair_positions >= 0, _take(tables.county_value_f, pair_positions, np.nan),
                             _take(tables.value_f, positions, np.nan))
     tolerance = _take(tables.tolerance_f, positions, np.nan)
-    is_prefecture = (county == tables.prefecture_code).to_numpy()
-    final_ytd = ((period == tables.final_period) & basis.fillna("ytd").eq("ytd")).to_numpy()
+    prefecture = county.categories.get_indexer([tables.prefecture_code])[0]
+    is_prefecture = (county.codes == prefecture) & (prefecture >= 0)
+    final_ytd = ((period == tables.final_period) & (basis.isna() | (basis == "ytd"))).to_numpy()
     # Level targets are judged on every row; a cumulative YTD total only at the year's final period and only on
     # the unit the target value is set for (the prefecture total, or each county for scope counties).
     cumulative_judged = (kind == Kind.CUMULATIVE.value) & final_ytd & np.where(
@@ -197,18 +265,23 @@ def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
 
     derived = pd.DataFrame(index=frame.index)
     derived["value_f"] = value_f
-    derived["value_type"] = pd.Series(value_type, index=frame.index, dtype=object)
-    derived["target_county"] = pair
-    derived["catalog_unit"] = pd.Series(_take(tables.unit, positions, None), index=frame.index, dtype=object)
+    derived["value_type"] = pd.Series(value_type, index=frame.index, dtype=object).astype("category")
+    derived["target_county"] = pd.Series(pair, index=frame.index)
+    derived["catalog_unit"] = pd.Series(_take(tables.unit, positions, None), index=frame.index,
+                                        dtype=object).astype("category")
     derived["bound_min_f"] = _take(tables.bound_min_f, positions, np.nan)
     derived["bound_max_f"] = _take(tables.bound_max_f, positions, np.nan)
     derived["prev_ytd_f"] = np.nan
     judged_comparator = comparator.copy()
     judged_comparator[~judged] = None
-    derived["comparator"] = pd.Series(judged_comparator, index=frame.index, dtype=object)
+    derived["comparator"] = pd.Series(judged_comparator, index=frame.index, dtype=object).astype("category")
     derived["target_value_f"] = np.where(judged, target_value, np.nan)
+    for side, column in SIDE_COLUMNS.items():
+        derived[column] = np.where(judged & (comparator == side.value), target_value, np.nan)
     derived["target_lo_f"] = np.where(judged & approx, target_value - tolerance, np.nan)
     derived["target_hi_f"] = np.where(judged & approx, target_value + tolerance, np.nan)
+    if "unit" in frame.columns and isinstance(frame["unit"].dtype, pd.CategoricalDtype):
+        frame["unit"], derived["catalog_unit"] = _shared_categories(frame["unit"], derived["catalog_unit"])
     out = pd.concat([frame, derived], axis=1)
     if {"target_id", "county_code", "period", "basis"} <= set(frame.columns):
         out["prev_ytd_f"] = _previous_ytd(out, kind == Kind.CUMULATIVE.value)

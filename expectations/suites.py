@@ -28,6 +28,7 @@ from expectations.gx_frame import (
     DERIVED_COLUMNS,
     NUMBER_TYPES,
     PAIR_SEPARATOR,
+    SIDE_COLUMNS,
     CatalogTables,
     allowed_pairs,
     build_tables,
@@ -147,20 +148,18 @@ def build_target_suite(catalog: Catalog, name: str = "minsheng.target") -> gx.Ex
     same for every catalog.
     """
     import great_expectations as gx
-    from great_expectations.expectations.row_conditions import Column
 
     pair = gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB
-    value, target, lo, hi = "value_f", "target_value_f", "target_lo_f", "target_hi_f"
+    value, lo, hi = "value_f", "target_lo_f", "target_hi_f"
     sides: list[tuple[Comparator, str, str, bool]] = [
-        (Comparator.GE, value, target, True),
-        (Comparator.GT, value, target, False),
-        (Comparator.LE, target, value, True),
-        (Comparator.LT, target, value, False),
+        (Comparator.GE, value, SIDE_COLUMNS[Comparator.GE], True),
+        (Comparator.GT, value, SIDE_COLUMNS[Comparator.GT], False),
+        (Comparator.LE, SIDE_COLUMNS[Comparator.LE], value, True),
+        (Comparator.LT, SIDE_COLUMNS[Comparator.LT], value, False),
         (Comparator.APPROX, value, lo, True),
         (Comparator.APPROX, hi, value, True),
     ]
     items = [pair(column_A=a, column_B=b, or_equal=or_equal, ignore_row_if="either_value_is_missing",
-                  row_condition=Column("comparator") == comparator.value,
                   meta=_meta("target_missed", "value", comparator=comparator.value))
              for comparator, a, b, or_equal in sides]
     return gx.ExpectationSuite(name=name, expectations=list(items),

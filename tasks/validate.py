@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.gx_frame import DERIVED_COLUMNS, prepare_frame
 from expectations.gx_messages import MessageContext, error_message, row_message, schema_message, summary_message
-from expectations.gx_runtime import raised_exception, run_suite
+from expectations.gx_runtime import PARTIAL_ROWS, raised_exception, run_suite
 from expectations.models import Catalog
 from expectations.suites import KEY_COLUMNS, LAYER_SEVERITY, QUALITY, TARGET, suite_parameters, suites_for
 from tasks.contracts import NORMALIZED_COLUMNS, Drop, Issue, Severity
@@ -30,7 +30,7 @@ from tasks.contracts import NORMALIZED_COLUMNS, Drop, Issue, Severity
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 
-MAX_ROWS_PER_RULE = 200
+MAX_ROWS_PER_RULE = PARTIAL_ROWS
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _frame_for_messages(frame: pd.DataFrame, positions: list[int], rule: str) ->
 
 def _positions(result: ExpectationValidationResult, limit: int) -> list[int]:
     """The first `limit` failing rows as positions into the validated frame (its index is 0..n-1)."""
-    raw = (result.result or {}).get("unexpected_index_list") or []
+    raw = (result.result or {}).get("partial_unexpected_index_list") or []
     out: list[int] = []
     for item in raw[:max(limit, 0)]:
         # Multi-column expectations may report {"index": i, ...} records instead of bare labels.
@@ -86,18 +86,23 @@ def _positions(result: ExpectationValidationResult, limit: int) -> list[int]:
     return out
 
 
-def _check(layer: str, result: ExpectationValidationResult, exception: str | None) -> CheckResult:
+def _check(layer: str, result: ExpectationValidationResult, exception: str | None,
+           frame: pd.DataFrame) -> CheckResult:
     config = result.expectation_config
     meta = (config.meta if config else None) or {}
     body = result.result or {}
     kwargs = config.kwargs if config else {}
     count = body.get("unexpected_count")
+    looked_at = body.get("element_count")
+    if meta.get("comparator") and "comparator" in frame.columns and looked_at is not None:
+        # A target check sees the whole frame but judges only the rows of its comparator.
+        looked_at = int((frame["comparator"] == meta["comparator"]).sum())
     return CheckResult(
         layer=layer, rule=str(meta.get("rule", config.type if config else "unknown")),
         severity=LAYER_SEVERITY[layer], expectation=config.type if config else "unknown",
         column=meta.get("column") or kwargs.get("column"),
         success=bool(result.success) and exception is None,
-        element_count=body.get("element_count"),
+        element_count=looked_at,
         unexpected_count=int(count) if count is not None else (0 if result.success else 1),
         exception=exception,
     )
@@ -116,7 +121,7 @@ def _issue(severity: Severity, rule: str, column: str | None, zh_en: tuple[str, 
 
 def _layer(layer: str, results: list[ExpectationValidationResult], frame: pd.DataFrame, ctx: MessageContext,
            max_rows: int) -> tuple[list[Issue], list[CheckResult]]:
-    checks = [_check(layer, r, raised_exception(r)) for r in results]
+    checks = [_check(layer, r, raised_exception(r), frame) for r in results]
     severity = LAYER_SEVERITY[layer]
     issues: list[Issue] = []
     listed: dict[str, int] = {}
@@ -155,10 +160,11 @@ def validate_rows_detailed(rows: pd.DataFrame, catalog: Catalog, department: str
     frame = prepare_frame(rows, suites.tables)
     ctx = MessageContext(catalog=catalog, department=department, as_of=as_of)
     params = suite_parameters(catalog, department, as_of)
-    issues, checks = _layer(QUALITY, run_suite(suites.quality, frame, params), frame, ctx, max_rows_per_rule)
+    quality = run_suite(suites.quality, frame, params, max_rows_per_rule)
+    issues, checks = _layer(QUALITY, quality, frame, ctx, max_rows_per_rule)
     if all(c.success for c in checks):
-        target_issues, target_checks = _layer(TARGET, run_suite(suites.target, frame, params), frame, ctx,
-                                              max_rows_per_rule)
+        target = run_suite(suites.target, frame, params, max_rows_per_rule)
+        target_issues, target_checks = _layer(TARGET, target, frame, ctx, max_rows_per_rule)
         issues += target_issues
         checks += target_checks
     return ValidationReport(issues=issues, results=checks)
