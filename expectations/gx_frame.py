@@ -142,10 +142,16 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
 def _categorical(series: pd.Series) -> pd.Series:
     """`series` as a categorical of its distinct values; unchanged when they cannot be hashed (GX reports it)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series
+        if series.cat.categories.is_monotonic_increasing:
+            return series
+        try:
+            return series.cat.reorder_categories(sorted(series.cat.categories))
+        except TypeError:
+            return series
     try:
-        # factorize the objects directly: `astype("category")` would first copy them into an Arrow string array
-        codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+        # Factorize the objects directly (`astype("category")` would first copy them into an Arrow string array);
+        # sorted categories, so sorting the column (previous YTD per period) sorts the texts.
+        codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), sort=True)
     except TypeError:
         return series
     categories = pd.Index(distinct, dtype=object)
