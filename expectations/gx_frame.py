@@ -7,7 +7,8 @@ normalized rows get derived columns (vectorized lookups, no per-row Python over 
   loading, the shadow only decides checks whose thresholds are far coarser than float precision.
 - `value_type`: the Python type name of `value` (`Decimal`, `int`, `str`, …), `Decimal(non-finite)` for NaN/∞,
   null where the value is missing: lets one set-membership check reject non-numbers.
-- `target_county`: `"<target_id>|<county_code>"`, checked against the catalog's allowed pairs (scope).
+- `target_county`: `"<target_id>|<county_code>"` for rows of targets broken down to listed counties (scope
+  `counties`) with a known county code, null elsewhere; checked against the catalog's allowed pairs.
 - `catalog_unit`: the target's canonical unit, compared with the row's `unit`.
 - `bound_min_f` / `bound_max_f`: the target's data-quality bounds (NaN where it has none), so two expectations
   check every target's bounds however many distinct bounds the catalog holds.
@@ -272,7 +273,12 @@ def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
     derived = pd.DataFrame(index=frame.index)
     derived["value_f"] = value_f
     derived["value_type"] = pd.Series(value_type, index=frame.index, dtype=object).astype("category")
-    derived["target_county"] = pd.Series(pair, index=frame.index)
+    # The scope rule judges rows of targets broken down to listed counties whose county code is known (an unknown
+    # code is reported once, as unknown_county); elsewhere the pair is null and the rule has nothing to say.
+    known_county = _lookup(county.categories, county.codes, pd.Index(tables.county_codes, dtype=object)) >= 0
+    scoped = pd.Categorical(pair)
+    scoped[~((scope == Scope.COUNTIES.value) & known_county)] = np.nan
+    derived["target_county"] = pd.Series(scoped, index=frame.index)
     derived["catalog_unit"] = pd.Series(_take(tables.unit, positions, None), index=frame.index,
                                         dtype=object).astype("category")
     derived["bound_min_f"] = _take(tables.bound_min_f, positions, np.nan)

@@ -112,10 +112,8 @@ def build_quality_suite(catalog: Catalog, name: str = "minsheng.quality") -> gx.
                                        row_condition=known, meta=_meta("not_owner", "target_id")),
         ex.ExpectColumnValuesToBeInSet(column="county_code", value_set=codes,
                                        meta=_meta("unknown_county", "county_code")),
-        ex.ExpectColumnValuesToBeInSet(
-            column="target_county", value_set=pairs,
-            row_condition=Column("target_id").is_in(restricted or [""]) & Column("county_code").is_in(codes),
-            meta=_meta("county_not_in_scope", "county_code")),
+        ex.ExpectColumnValuesToBeInSet(column="target_county", value_set=pairs,
+                                       meta=_meta("county_not_in_scope", "county_code", judges="target_county")),
         ex.ExpectColumnValuesToBeInSet(column="period", value_set=periods, meta=_meta("bad_period", "period")),
         ex.ExpectColumnValuesToBeInSet(column="period", value_set={"$PARAMETER": OPEN_PERIODS},
                                        row_condition=Column("period").is_in(periods),

@@ -94,9 +94,12 @@ def _check(layer: str, result: ExpectationValidationResult, exception: str | Non
     kwargs = config.kwargs if config else {}
     count = body.get("unexpected_count")
     looked_at = body.get("element_count")
-    if meta.get("comparator") and "comparator" in frame.columns and looked_at is not None:
-        # A target check sees the whole frame but judges only the rows of its comparator.
+    # Checks that see the whole frame but judge only some rows count those: a target check the rows of its
+    # comparator, the scope check the rows its pair column is filled on.
+    if looked_at is not None and meta.get("comparator") and "comparator" in frame.columns:
         looked_at = int((frame["comparator"] == meta["comparator"]).sum())
+    elif looked_at is not None and meta.get("judges") in frame.columns:
+        looked_at = int(frame[meta["judges"]].notna().sum())
     return CheckResult(
         layer=layer, rule=str(meta.get("rule", config.type if config else "unknown")),
         severity=LAYER_SEVERITY[layer], expectation=config.type if config else "unknown",
