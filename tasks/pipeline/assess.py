@@ -45,11 +45,20 @@ class AlertSummary:
     notices_failed: int = 0
 
 
+@task(name="read-observations", cache_policy=NO_CACHE)
+def read_observations(ctx: RunContext) -> pd.DataFrame:
+    """Every observation as known at the end of `as_of` (what status and anomalies are judged on), read once."""
+    return known_observations(ctx.engine, ctx.as_of)
+
+
 @task(name="evaluate-targets", cache_policy=NO_CACHE)
-def evaluate_targets(ctx: RunContext) -> pd.DataFrame:
+def evaluate_targets(ctx: RunContext, observations: pd.DataFrame | None = None) -> pd.DataFrame:
     """Status of every target × county as known at the end of `as_of`, stored as that date's history, plus
-    the allowance rows (method budget) of days-budget targets such as the good-air-days ratio."""
-    observations = known_observations(ctx.engine, ctx.as_of)
+    the allowance rows (method budget) of days-budget targets such as the good-air-days ratio.
+
+    `observations` are those known at the end of `as_of` (read_observations); read here when not given."""
+    if observations is None:
+        observations = known_observations(ctx.engine, ctx.as_of)
     previous = previous_lights(ctx.engine, ctx.as_of)
     status = target_status(observations, ctx.catalog, ctx.as_of, ctx.thresholds, previous=previous)
     budgets = days_budget_status(observations, ctx.catalog, ctx.as_of, ctx.thresholds, previous=previous)
@@ -62,8 +71,11 @@ def evaluate_targets(ctx: RunContext) -> pd.DataFrame:
 
 
 @task(name="detect-anomalies", cache_policy=NO_CACHE)
-def detect_anomalies(ctx: RunContext) -> pd.DataFrame:
-    found = anomalies(known_observations(ctx.engine, ctx.as_of), ctx.catalog, ctx.as_of)
+def detect_anomalies(ctx: RunContext, observations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Implausible jumps, unit slips and decreasing cumulative totals among the observations known on `as_of`."""
+    if observations is None:
+        observations = known_observations(ctx.engine, ctx.as_of)
+    found = anomalies(observations, ctx.catalog, ctx.as_of)
     log.info("%d anomaly finding(s)", len(found))
     return found
 
