@@ -90,7 +90,8 @@ def growth(rows: list[dict[str, Any]], sizes: dict[str, tuple[float, str]]) -> l
     return out
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """One table cell: – for null, three significant digits below 100, whole numbers above."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -108,7 +109,7 @@ def markdown_table(rows: list[dict[str, Any]], *, stages: bool = False) -> str:
             continue
         cells = [r["measure"], r["size"], r["backend"], r["minsheng_s"], r["limit_s"], r["naive_s"],
                  r["ratio_vs_limit"], r["naive_over_minsheng"], r["peak_rss_mb"], r["limit_peak_rss_mb"], verdict(r)]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -116,8 +117,8 @@ def markdown_growth(items: list[dict[str, Any]]) -> str:
     lines = ["| measure | backend | from → to | size × | minsheng × | limit × | minsheng per unit |",
              "|---|---|---|---|---|---|---|"]
     for g in items:
-        lines.append(f"| {g['measure']} | {_cell(g['backend'])} | {g['from']} → {g['to']} | {_cell(g['size_factor'])}"
-                     f" | {_cell(g['minsheng_factor'])} | {_cell(g['limit_factor'])} | {_cell(g['per_unit'])} |")
+        lines.append(f"| {g['measure']} | {cell(g['backend'])} | {g['from']} → {g['to']} | {cell(g['size_factor'])}"
+                     f" | {cell(g['minsheng_factor'])} | {cell(g['limit_factor'])} | {cell(g['per_unit'])} |")
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ def bench_command(
     and write bench/results/latest.json. Absolute seconds vary between machines: the ratios are the result."""
     from bench.config import CONFIGS
     from bench.publish import update_docs, write_results
-    from bench.report import markdown_growth, verdict
+    from bench.report import cell, markdown_growth, verdict
     from bench.suite import run_bench
 
     name = suite or ("quick" if quick else "full")
@@ -56,7 +56,7 @@ def bench_command(
                    "peak MB", "limit MB", "target"):
         table.add_column(column, justify="left" if column in ("measure", "size", "backend", "target") else "right")
     for r in (r for r in report.rows if "/" not in r["measure"]):
-        table.add_row(*[_cell(r[k]) for k in ("measure", "size", "backend", "minsheng_s", "limit_s", "naive_s",
+        table.add_row(*[cell(r[k]) for k in ("measure", "size", "backend", "minsheng_s", "limit_s", "naive_s",
                                               "ratio_vs_limit", "naive_over_minsheng", "peak_rss_mb",
                                               "limit_peak_rss_mb")], verdict(r))
     console.print(table)
@@ -69,10 +69,3 @@ def bench_command(
         update_docs(docs, report)
     console.print(f"wrote {latest} in {report.detail.get('elapsed_s')} s", highlight=False)
 
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
-    return str(value)
