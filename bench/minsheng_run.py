@@ -93,7 +93,8 @@ def load_into(case: Case, catalog: Catalog, verdict: Verdict, backend: str, url:
             write_receipt(data / "raw", drop, outcome, verdict.issues + result.issues, result.rows_loaded,
                           processed_at=processed_at)
         with watch("curated"):
-            publish_curated(engine, data / "curated")
+            # what the load wrote lets publish update the partitions without re-reading them (checked there)
+            publish_curated(engine, data / "curated", changes=[result.changes] if result.changes else [])
         return result.rows_loaded
     finally:
         engine.dispose()

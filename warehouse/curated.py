@@ -11,21 +11,30 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import JSON, Boolean, Connection, Date, Engine, Integer, Numeric, Table, func, select
+from sqlalchemy import JSON, Connection, Engine, Numeric, Table, func, select
 
+from warehouse.bulk import table_state
+from warehouse.changes import ObservationChanges, apply_changes, partition_signature
+from warehouse.curated_io import (
+    BATCH_ROWS,
+    DEC,
+    OBSERVATION_SCHEMA,
+    arrow_type,
+    atomic_write,
+    partition_path,
+    read_observation_year,
+    write_batches,
+)
 from warehouse.faults import fault_point
 from warehouse.models import DropLedger, FactAlert, FactObservation, FactTargetStatus
 from warehouse.queries import fetch_frame
-from warehouse.types import UTCDateTime
 
 try:
     import fcntl
@@ -33,27 +42,14 @@ except ImportError:  # Windows: publishing is then only safe from one process at
     fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "_manifest.json"
+# Manifest key: "count:max_id" of fact_observation when every one of its partitions was last known current.
+OBSERVATION_STATE = "fact_observation_state"
 CURATED_TABLES = ("fact_observation", "fact_target_status", "fact_alert", "drop_ledger")
 _MODELS: dict[str, Table] = {m.__tablename__: m.__table__ for m in  # type: ignore[misc]
                              (FactObservation, FactTargetStatus, FactAlert, DropLedger)}
 # Large tables are partitioned by the year of their `period` and signed in SQL; small ones are read whole.
 _BY_PERIOD = {"fact_observation": "observation_id", "fact_target_status": "status_id"}
 _BY_TIME = {"fact_alert": ("alert_id", "opened_at"), "drop_ledger": ("load_id", "first_seen")}
-DEC = pa.decimal128(38, 10)
-
-
-def _arrow_type(kind: Any) -> pa.DataType:
-    if isinstance(kind, UTCDateTime):
-        return pa.timestamp("us", tz="UTC")
-    if isinstance(kind, Boolean):
-        return pa.bool_()
-    if isinstance(kind, Numeric):
-        return DEC  # (fact_observation.value arrives as its exact text; Arrow casts text to decimal)
-    if isinstance(kind, Date):
-        return pa.date32()
-    if isinstance(kind, Integer):
-        return pa.int64()
-    return pa.string()  # text, and JSON once serialized
 
 
 def _arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
@@ -69,7 +65,7 @@ def _arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
             values = series.astype(object).where(series.notna(), None).tolist()
             if isinstance(column.type, Numeric):  # Decimal → exact text → Arrow decimal (no float on the way)
                 values = [None if v is None else str(v) for v in values]
-        kind = _arrow_type(column.type)
+        kind = arrow_type(column.type)
         arrays[column.name] = pa.array(values, pa.string()).cast(kind) if kind == DEC else pa.array(values, kind)
     return pa.table(arrays)
 
@@ -107,50 +103,33 @@ def database_signatures(conn: Connection) -> dict[str, dict[str, str]]:
     return out
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened and synced
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fault_point("curated_before_rename", path=str(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def partition_path(curated_dir: Path, table: str, year: str) -> Path:
-    """Where one partition lives: <curated_dir>/<table>/year=<YYYY>/part.parquet."""
-    return Path(curated_dir) / table / f"year={year}" / "part.parquet"
-
-
 def _write_partition(curated_dir: Path, table: Table, year: str, frame: pd.DataFrame) -> None:
     arrow = _arrow(table, frame)
-    _atomic_write(partition_path(curated_dir, table.name, year), lambda fh: pq.write_table(arrow, fh))
+    atomic_write(partition_path(curated_dir, table.name, year), lambda fh: pq.write_table(arrow, fh))
     fault_point("curated_partition", table=table.name, year=year)
+
+
+def _write_observation_year(conn: Connection, curated_dir: Path, year: str) -> None:
+    """Rewrite one fact_observation partition from the database, batch by batch."""
+    write_batches(partition_path(curated_dir, "fact_observation", year), OBSERVATION_SCHEMA,
+                  read_observation_year(conn, year))
+    fault_point("curated_partition", table="fact_observation", year=year)
 
 
 def read_manifest(curated_dir: Path) -> dict[str, dict[str, str]]:
     """The signatures recorded by the last publish ({} when there is none or it is unreadable)."""
+    return _read_payload(curated_dir)[0]
+
+
+def _read_payload(curated_dir: Path) -> tuple[dict[str, dict[str, str]], str | None]:
+    """(signatures per table and year, fact_observation state) of the last publish."""
     try:
         data = json.loads((Path(curated_dir) / MANIFEST).read_text(encoding="utf-8"))
-        return {t: dict(p) for t, p in data["tables"].items()}
+        tables = {t: dict(p) for t, p in data["tables"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        return {}, None
+    state = data.get(OBSERVATION_STATE)
+    return tables, state if isinstance(state, str) else None
 
 
 @contextlib.contextmanager
@@ -171,13 +150,17 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 
 def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str] = CURATED_TABLES,
-                    observation_years: Collection[int] | None = None, full: bool = False) -> dict[str, int]:
+                    observation_years: Collection[int] | None = None, full: bool = False,
+                    changes: Sequence[ObservationChanges] = ()) -> dict[str, int]:
     """Bring curated partitions up to date with the database; returns partitions written per table.
 
     Only partitions whose database signature differs from the manifest (or whose file is missing) are
     rewritten, so a tick with nothing new costs a few aggregate queries. `observation_years` limits
-    fact_observation to those years (what one load touched). `full` rewrites every partition, deletes those
-    the database no longer has and starts the manifest afresh (that is `rebuild_curated`).
+    fact_observation to those years (what one load touched). `changes` (from `LoadResult.changes`, in any
+    order) let fact_observation be updated from the previous files without re-reading the database, when the
+    manifest and the database prove nothing else changed; otherwise the touched years are re-read. `full`
+    rewrites every partition, deletes those the database no longer has and starts the manifest afresh (that
+    is `rebuild_curated`).
     """
     unknown = set(tables) - set(CURATED_TABLES)
     if unknown:
@@ -185,33 +168,95 @@ def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str
     curated_dir = Path(curated_dir)
     written: dict[str, int] = {}
     with _publish_lock(curated_dir), _snapshot(engine) as conn:
-        manifest = {} if full else read_manifest(curated_dir)
+        manifest, state = ({}, None) if full else _read_payload(curated_dir)
         for name in tables:
             table, entry = _MODELS[name], manifest.setdefault(name, {})
+            if name == "fact_observation":
+                incremental = None if full or not changes else _publish_changes(conn, curated_dir, entry, state,
+                                                                                 changes)
+                if incremental is not None:
+                    written[name], state = incremental
+                    continue
             if name in _BY_PERIOD:
                 signatures = _period_signatures(conn, name)
                 years = set(signatures)
-                if observation_years is not None and name == "fact_observation":
-                    years &= {str(y) for y in observation_years}
+                restricted = observation_years is not None and name == "fact_observation"
+                if restricted:
+                    years &= {str(y) for y in observation_years or ()}
                 due = sorted(y for y in years if full or _outdated(curated_dir, name, y, entry, signatures))
-                parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in due}
+                if name == "fact_observation":
+                    for year in due:
+                        _write_observation_year(conn, curated_dir, year)
+                        entry[year] = signatures[year]
+                    count, top = table_state(conn)
+                    state = None if restricted else f"{count}:{top}"
+                    parts: dict[str, pd.DataFrame] = {y: pd.DataFrame() for y in due}
+                else:
+                    parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in due}
             else:
                 every = _time_partitions(conn, name)
                 signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in every.items()}
                 parts = {y: p for y, p in every.items() if full or _outdated(curated_dir, name, y, entry, signatures)}
-            for year, frame in parts.items():
-                _write_partition(curated_dir, table, year, frame)
-                entry[year] = signatures[year]
+            if name != "fact_observation":
+                for year, frame in parts.items():
+                    _write_partition(curated_dir, table, year, frame)
+                    entry[year] = signatures[year]
             if full or observation_years is None or name != "fact_observation":
                 for gone in set(entry) - set(signatures):
                     del entry[gone]
                 _remove_missing(curated_dir, name, set(signatures))
             written[name] = len(parts)
         fault_point("curated_manifest")
-        payload = {"version": 1, "tables": manifest}
-        _atomic_write(curated_dir / MANIFEST,
-                      lambda fh: fh.write(json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")))
+        payload: dict[str, Any] = {"version": 1, "tables": manifest}
+        if state is not None:
+            payload[OBSERVATION_STATE] = state
+        atomic_write(curated_dir / MANIFEST,
+                     lambda fh: fh.write(json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")))
     return written
+
+
+def _publish_changes(conn: Connection, curated_dir: Path, entry: dict[str, str], state: str | None,
+                     changes: Sequence[ObservationChanges]) -> tuple[int, str] | None:
+    """Update the fact_observation partitions the changes touch from their previous files; (partitions written,
+    new state), or None when that is not provably right (the caller then re-reads the database).
+
+    Provably right: the changes form one unbroken chain (each starts from the state the previous one left), the
+    database now holds exactly the chain's end state (no other writer — rows are never deleted, and every
+    supersession comes with an inserted row), and the chain starts either from an empty table or from the state
+    the manifest records as fully published, whose files are present and match their signatures.
+    """
+    chain = sorted(changes, key=lambda c: c.load_id)
+    for before, after in zip(chain, chain[1:], strict=False):
+        if (after.before_count, after.before_max_id) != (before.after_count, before.after_max_id):
+            return None
+    now = table_state(conn)
+    if now != (chain[-1].after_count, chain[-1].after_max_id):
+        return None
+    fresh = chain[0].before_count == 0
+    if not fresh:
+        start = f"{chain[0].before_count}:{chain[0].before_max_id}"
+        if state != start or not all(partition_path(curated_dir, "fact_observation", y).is_file() for y in entry):
+            return None
+    years = sorted(set().union(*(c.years() for c in chain)))
+    previous: dict[str, pa.Table] = {}
+    for year in years:
+        if fresh or year not in entry:
+            previous[year] = OBSERVATION_SCHEMA.empty_table()
+            continue
+        previous[year] = pq.read_table(partition_path(curated_dir, "fact_observation", year))
+        if partition_signature(previous[year]) != entry[year]:
+            return None
+    for year in years:
+        updated = apply_changes(previous.pop(year), year, chain)
+        write_batches(partition_path(curated_dir, "fact_observation", year), OBSERVATION_SCHEMA,
+                      updated.to_batches(max_chunksize=BATCH_ROWS))
+        fault_point("curated_partition", table="fact_observation", year=year)
+        entry[year] = partition_signature(updated)
+    if fresh:  # the table held nothing before: partitions of any other year are leftovers
+        for gone in set(entry) - set(years):
+            del entry[gone]
+        _remove_missing(curated_dir, "fact_observation", set(years))
+    return len(years), f"{now[0]}:{now[1]}"
 
 
 def _outdated(curated_dir: Path, name: str, year: str, entry: dict[str, str], signatures: dict[str, str]) -> bool:

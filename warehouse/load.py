@@ -18,24 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, bindparam, select, text
+from sqlalchemy import Connection, Engine, Table, select, text
 
 from tasks.contracts import Drop, Issue, Outcome, Verdict
+from warehouse.bulk import COMPARED, in_key_order, split_unchanged, table_state, write_observations
+from warehouse.changes import ObservationChanges, build_changes
 from warehouse.db import write_connection
 from warehouse.dims import ensure_periods
 from warehouse.faults import fault_point
 from warehouse.ledger import claim, finish_ledger, record_duplicate, record_sighting, write_checks
 from warehouse.loadchecks import check_cumulative_not_decreasing, prepare_rows
 from warehouse.models import DimCounty, DimTarget
+from warehouse.queries import KEY, current_series_query, fetch_frame
 from warehouse.retry import retry_transient
-from warehouse.staging import STAGE, SUPERSEDED, allocate_ids, create_stage, drop_stage, fill_stage
-from warehouse.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TARGETS: Table = DimTarget.__table__  # type: ignore[assignment]
 COUNTIES: Table = DimCounty.__table__  # type: ignore[assignment]
+HELD_COLUMNS = ["observation_id", *KEY, *COMPARED]
 
 
 class LoadOutcome(StrEnum):
@@ -63,6 +65,8 @@ class LoadResult:
     attempts: int = 1
     curated_published: bool | None = None  # None: no curated_dir given
     curated_error: str | None = None
+    # What the load wrote to fact_observation (for `publish_curated(changes=...)`); None unless rows were loaded.
+    changes: ObservationChanges | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -91,36 +95,25 @@ def _lock_targets(conn: Connection, target_ids: Collection[str]) -> None:
 
 
 def _write_observations(conn: Connection, frame: pd.DataFrame, *, sha256: str, load_id: int,
-                        recorded_at: dt.datetime, chunk_rows: int) -> _Counts:
-    """Stage the rows, drop those equal to the current value, supersede the rest's current rows, insert."""
+                        recorded_at: dt.datetime, chunk_rows: int,
+                        held: pd.DataFrame) -> tuple[_Counts, ObservationChanges]:
+    """Skip rows equal to their key's current value (`held`), supersede the current rows of the others, insert."""
     ensure_periods(conn, frame["period"].unique())
-    create_stage(conn)
-    fill_stage(conn, frame, chunk_rows=chunk_rows)
-    same = " AND ".join(f"o.{c} = {STAGE}.{c}" for c in ("target_id", "county_code", "period"))
-    equal = " AND ".join(f"o.{c} = {STAGE}.{c}" for c in ("value_text", "unit", "basis", "status", "note"))
-    unchanged = conn.exec_driver_sql(
-        f"DELETE FROM {STAGE} WHERE EXISTS (SELECT 1 FROM fact_observation o "
-        f"WHERE o.superseded_at IS NULL AND {same} AND {equal})").rowcount
+    before = table_state(conn)
+    rows, unchanged, superseded = split_unchanged(in_key_order(frame), held)
     fault_point("unchanged_removed", rows=unchanged)
-    allocate_ids(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO {SUPERSEDED} (observation_id, new_id) SELECT o.observation_id, {STAGE}.new_id "
-        f"FROM fact_observation o JOIN {STAGE} ON {same} WHERE o.superseded_at IS NULL")
-    at = bindparam("at", value=recorded_at, type_=UTCDateTime())
-    superseded = conn.execute(text(
-        "UPDATE fact_observation SET superseded_at = :at, superseded_by = (SELECT x.new_id FROM "
-        f"{SUPERSEDED} x WHERE x.observation_id = fact_observation.observation_id) "
-        f"WHERE observation_id IN (SELECT observation_id FROM {SUPERSEDED})").bindparams(at)).rowcount
-    fault_point("superseded", rows=superseded)
-    loaded = conn.execute(text(
-        "INSERT INTO fact_observation (observation_id, target_id, county_code, period, value, value_text, unit, "
-        "basis, status, note, source_sha256, source_sheet, source_row, load_id, recorded_at) "
-        "SELECT new_id, target_id, county_code, period, CAST(value_text AS NUMERIC(30, 10)), value_text, unit, "
-        f"basis, status, note, :sha, source_sheet, source_row, :load_id, :at FROM {STAGE}").bindparams(
-        at, sha=sha256, load_id=load_id)).rowcount
-    fault_point("inserted", rows=loaded)
-    drop_stage(conn)
-    return _Counts(loaded=loaded, unchanged=unchanged, superseded=superseded)
+    ids = write_observations(conn, rows, superseded, sha256=sha256, load_id=load_id, recorded_at=recorded_at,
+                             max_id=before[1], chunk_rows=chunk_rows)
+    changes = build_changes(rows, ids, superseded, sha256=sha256, load_id=load_id, recorded_at=recorded_at,
+                            before=before)
+    return _Counts(loaded=len(rows), unchanged=unchanged, superseded=len(superseded)), changes
+
+
+def _held(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
+    """Current observations of the series the prepared rows touch (read after the target locks)."""
+    if frame.empty:
+        return pd.DataFrame(columns=HELD_COLUMNS)
+    return fetch_frame(conn, current_series_query(frame, HELD_COLUMNS), HELD_COLUMNS)
 
 
 def _known_dimensions(conn: Connection) -> tuple[dict[str, str], set[str], set[str]]:
@@ -146,19 +139,21 @@ def _load_once(engine: Engine, drop: Drop, verdict: Verdict, recorded_at: dt.dat
         status = _verdict_status(verdict)
         loader_issues: list[Issue] = []
         counts = _Counts()
+        changes: ObservationChanges | None = None
         if status == LoadOutcome.LOADED:
             units, counties, cumulative = _known_dimensions(conn)
             frame, loader_issues = prepare_rows(verdict.rows, target_units=units, county_codes=counties)
             _lock_targets(conn, frame["target_id"].dropna().unique())
             if not loader_issues:
+                held = _held(conn, frame)
                 ids = cumulative if cumulative_target_ids is None else cumulative_target_ids
-                loader_issues = check_cumulative_not_decreasing(conn, verdict.rows, ids)
+                loader_issues = check_cumulative_not_decreasing(conn, verdict.rows, ids, held=held)
             fault_point("checked", issues=len(loader_issues))
             if loader_issues:
                 status = LoadOutcome.QUARANTINED
             else:
-                counts = _write_observations(conn, frame, sha256=drop.sha256, load_id=load_id,
-                                             recorded_at=recorded_at, chunk_rows=chunk_rows)
+                counts, changes = _write_observations(conn, frame, sha256=drop.sha256, load_id=load_id,
+                                                      recorded_at=recorded_at, chunk_rows=chunk_rows, held=held)
         all_issues = [*verdict.issues, *loader_issues]
         checks = write_checks(conn, load_id, drop.sha256, all_issues, recorded_at)
         fault_point("checks_written", rows=checks)
@@ -168,7 +163,8 @@ def _load_once(engine: Engine, drop: Drop, verdict: Verdict, recorded_at: dt.dat
         fault_point("before_commit")
     fault_point("committed", load_id=load_id)
     return LoadResult(drop.sha256, status, load_id, rows_loaded=counts.loaded, rows_unchanged=counts.unchanged,
-                      rows_superseded=counts.superseded, checks_written=checks, issues=loader_issues)
+                      rows_superseded=counts.superseded, checks_written=checks, issues=loader_issues,
+                      changes=changes)
 
 
 def load_drop(engine: Engine, drop: Drop, verdict: Verdict, *, recorded_at: dt.datetime,
@@ -217,7 +213,8 @@ def _publish_after_load(engine: Engine, curated_dir: Path, drop: Drop, verdict: 
     if result.outcome == LoadOutcome.LOADED and len(verdict.rows):
         years = {int(p[:4]) for p in verdict.rows["period"].astype("string").dropna().unique()}
     try:
-        publish_curated(engine, curated_dir, tables=("fact_observation", "drop_ledger"), observation_years=years)
+        publish_curated(engine, curated_dir, tables=("fact_observation", "drop_ledger"), observation_years=years,
+                        changes=[result.changes] if result.changes is not None else [])
     except Exception as error:  # the load is committed; the reconciler republishes from the database
         log.exception("curated publish after loading %s failed", drop.relative_name)
         return _with(result, curated_published=False, curated_error=f"{type(error).__name__}: {error}")

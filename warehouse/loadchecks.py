@@ -7,10 +7,12 @@ Anything found here is a critical Issue: the drop is quarantined in the same tra
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +26,7 @@ from warehouse.queries import KEY, current_series_query, fetch_frame
 DEC = pa.decimal128(38, 10)
 LIMIT = pa.scalar(Decimal("1E+20"), type=DEC)  # NUMERIC(30, 10) holds 20 integer digits
 MAX_ISSUES_PER_RULE = 200
-STAGE_COLUMNS = ("target_id", "county_code", "period", "value_text", "unit", "basis", "status", "note",
+PREPARED_COLUMNS = ("target_id", "county_code", "period", "value_text", "unit", "basis", "status", "note",
                  "source_sheet", "source_row")
 PERIOD_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
 
@@ -64,8 +66,8 @@ def _classify(value: Any) -> str | None:
     return None
 
 
-def _value_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(canonical exact text or NA, issue code or None) per value; vectorized through Arrow decimals."""
+def _value_texts(values: pd.Series) -> tuple[pa.Array, pd.Series]:
+    """(canonical exact text or null, issue code or None) per value; vectorized through Arrow decimals."""
     codes = pd.Series([None] * len(values), index=values.index, dtype=object)
     try:
         array = pa.array(values, type=DEC, from_pandas=True)
@@ -80,12 +82,13 @@ def _value_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     raw = pc.cast(array, pa.string())
     # Arrow writes tiny values in scientific notation (1E-10); those are rare and converted one by one.
     scientific = pc.fill_null(pc.match_substring(raw, "E"), False)
-    text = pc.if_else(scientific, raw, pc.replace_substring_regex(raw, r"\.?0+$", ""))
-    texts = pd.Series(text.to_pandas(), index=values.index, dtype=object)
-    sci = pd.Series(scientific.to_numpy(zero_copy_only=False), index=values.index)
-    texts[sci] = texts[sci].map(lambda s: decimal_text(Decimal(s)))
-    texts[texts.isin(["", "-0"])] = "0"
-    return texts, codes
+    plain = pc.utf8_rtrim(pc.utf8_rtrim(raw, characters="0"), characters=".")  # scale 10: always has a point
+    text = pc.if_else(scientific, raw, plain)
+    if pc.any(scientific).as_py():
+        fixed = [None if s is None else decimal_text(Decimal(s)) if "E" in s else s for s in text.to_pylist()]
+        text = pa.array(fixed, pa.string())
+    text = pc.if_else(pc.is_in(text, pa.array(["", "-0"])), "0", text)
+    return text, codes
 
 
 _MESSAGES = {
@@ -118,64 +121,83 @@ _MESSAGES = {
 }
 
 
+def _text(column: pd.Series, default: str | pd.Series | None = None) -> pd.Series:
+    """An object column of str (None for missing unless `default` fills it); no copy when it already is one."""
+    if column.dtype != object:
+        column = column.astype(object)
+    column = column.where(column.notna(), None)
+    return column if default is None else column.fillna(default)
+
+
 def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
                  county_codes: Collection[str]) -> tuple[pd.DataFrame, list[Issue]]:
-    """The rows as the staging table takes them (STAGE_COLUMNS, exact `value_text`), plus every reason they
-    cannot be stored. `target_units` maps each known target to its canonical unit; missing notes and sheets
-    become '', a missing status 'provisional', a missing basis 'ytd', a missing unit the target's unit."""
+    """The rows as fact_observation takes them (PREPARED_COLUMNS: object columns of str, exact `value_text`,
+    `source_row` Int64), plus every reason they cannot be stored. `target_units` maps each known target to its
+    canonical unit; missing notes and sheets become '', a missing status 'provisional', a missing basis 'ytd',
+    a missing unit the target's unit."""
     missing = [c for c in NORMALIZED_COLUMNS if c not in rows.columns]
     if missing:
         raise ValueError(f"the verdict's rows lack normalized columns {missing}; expected {list(NORMALIZED_COLUMNS)}")
-    frame = rows[list(NORMALIZED_COLUMNS)].reset_index(drop=True)
-    text_columns = ("target_id", "county_code", "period", "unit", "basis", "status", "note", "source_sheet")
-    frame = frame.assign(**{c: frame[c].astype("string") for c in text_columns})
-    expected_unit = frame["target_id"].map(dict(target_units)).astype("string")
-    frame = frame.assign(
-        note=frame["note"].fillna(""), source_sheet=frame["source_sheet"].fillna(""),
-        status=frame["status"].fillna("provisional"), basis=frame["basis"].fillna("ytd"),
-        unit=frame["unit"].fillna(expected_unit).fillna(""), expected_unit=expected_unit,
-        source_row=pd.to_numeric(frame["source_row"], errors="coerce").astype("Int64"),
-    )
-    value_text, codes = _value_texts(frame["value"])
-    frame["value_text"] = value_text
-    known_target = frame["target_id"].isin(list(target_units))
+    source = rows[list(NORMALIZED_COLUMNS)].reset_index(drop=True)
+    target_id = _text(source["target_id"])
+    codes_, targets = pd.factorize(target_id)  # map the few distinct targets, not every row
+    units = np.array([target_units.get(t) for t in targets] + [None], dtype=object)
+    expected_unit = pd.Series(units[codes_], index=target_id.index, dtype=object)
+    frame = pd.DataFrame({
+        "target_id": target_id, "county_code": _text(source["county_code"]), "period": _text(source["period"]),
+        "unit": _text(source["unit"], expected_unit.fillna("")), "basis": _text(source["basis"], "ytd"),
+        "status": _text(source["status"], "provisional"), "note": _text(source["note"], ""),
+        "source_sheet": _text(source["source_sheet"], ""),
+        "source_row": pd.to_numeric(source["source_row"], errors="coerce").astype("Int64"),
+    })
+    value_text, codes = _value_texts(source["value"])
+    frame["value_text"] = pd.Series(value_text.to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
+    known_target = expected_unit.notna()
+    periods = [p for p in pd.unique(frame["period"]) if isinstance(p, str) and re.fullmatch(PERIOD_PATTERN, p)]
     checks = {
         "unknown_target": (~known_target, "target_id"),
         "unknown_county": (~frame["county_code"].isin(list(county_codes)), "county_code"),
-        "bad_period": (~frame["period"].str.fullmatch(PERIOD_PATTERN).fillna(False).astype(bool), "period"),
+        "bad_period": (~frame["period"].isin(periods), "period"),
         "unit_mismatch": (known_target & (frame["unit"] != expected_unit), "unit"),
         "bad_basis": (~frame["basis"].isin(["ytd", "month"]), "basis"),
         "bad_status": (~frame["status"].isin(list(OBSERVATION_STATUSES)), "status"),
         "duplicate_key": (frame.duplicated(KEY, keep="first"), "period"),
     }
     issues: list[Issue] = []
+    described = frame.assign(value=source["value"], expected_unit=expected_unit)
     for code in ("missing_value", "value_out_of_range", "value_precision"):
-        issues += _located(frame, codes == code, code, *_MESSAGES[code], "value")
+        issues += _located(described, codes == code, code, *_MESSAGES[code], "value")
     for code, (mask, column) in checks.items():
-        issues += _located(frame, mask, code, *_MESSAGES[code], column)
-    return frame[list(STAGE_COLUMNS)], issues
+        issues += _located(described, mask, code, *_MESSAGES[code], column)
+    return frame[list(PREPARED_COLUMNS)], issues
 
 
 def _decimals(values: pd.Series) -> pd.Series:
     return pd.Series(pd.array(pa.array(values.tolist(), DEC), dtype=pd.ArrowDtype(DEC)), index=values.index)
 
 
-def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame,
-                                    cumulative_target_ids: Collection[str]) -> list[Issue]:
+def check_cumulative_not_decreasing(conn: Connection, rows: pd.DataFrame, cumulative_target_ids: Collection[str],
+                                    held: pd.DataFrame | None = None) -> list[Issue]:
     """Critical issues where a drop's year-to-date value would make a series decrease against what the
     warehouse already holds (read on `conn`, i.e. inside the load transaction).
 
     The drop's rows replace the warehouse's for the same keys; the merged series of each target × county ×
     year is then checked month by month, and every decreasing step between a held value and a dropped value
     is reported on the dropped row. Decreases entirely inside the drop are the validator's to report.
+    `held`, when the caller already read them, are the current observations (at least KEY, value_text and basis)
+    of every series the drop touches; otherwise they are read here.
     """
     basis = rows["basis"].astype("string").fillna("ytd")
     new = rows.loc[rows["target_id"].isin(list(cumulative_target_ids)) & (basis == "ytd"),
                    [*KEY, "value", "source_sheet", "source_row"]]
     if new.empty:
         return []
-    held = fetch_frame(conn, current_series_query(new, [*KEY, "value_text", "basis"]), [*KEY, "value_text", "basis"])
+    if held is None:
+        held = fetch_frame(conn, current_series_query(new, [*KEY, "value_text", "basis"]),
+                           [*KEY, "value_text", "basis"])
     held = held.loc[held["basis"] == "ytd", [*KEY, "value_text"]].astype("string")
+    if held.empty:
+        return []
     keys = new[KEY].astype("string")
     held = held.merge(keys.drop_duplicates(["target_id", "county_code"])[["target_id", "county_code"]],
                       on=["target_id", "county_code"])
