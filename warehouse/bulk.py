@@ -78,9 +78,17 @@ def table_state(conn: Connection) -> tuple[int, int]:
     return int(count), int(top)
 
 
+def text_arrays(rows: pd.DataFrame) -> dict[str, pa.Array]:
+    """The text columns of prepared rows as Arrow strings (built once per load: COPY and curated both use them)."""
+    return {c: pa.array(rows[c].to_numpy(dtype=object), pa.string()) for c in _TEXT_COLUMNS}
+
+
 def write_observations(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame, *, sha256: str,
-                       load_id: int, recorded_at: dt.datetime, max_id: int, chunk_rows: int) -> np.ndarray:
+                       load_id: int, recorded_at: dt.datetime, max_id: int, chunk_rows: int,
+                       texts: dict[str, pa.Array] | None = None) -> np.ndarray:
     """Supersede the replaced current rows, then insert `rows` (PREPARED_COLUMNS); returns the new rows' ids.
+
+    `texts` are the rows' text_arrays when the caller already has them.
 
     `max_id` is the largest observation_id before the load (SQLite numbers the new rows after it). Fault points:
     "superseded" after the supersession, "staged" after every chunk of inserted rows, "inserted" at the end.
@@ -88,7 +96,8 @@ def write_observations(conn: Connection, rows: pd.DataFrame, superseded: pd.Data
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be positive, got {chunk_rows}")
     if conn.dialect.name == "postgresql":
-        return _write_postgres(conn, rows, superseded, sha256, load_id, recorded_at, chunk_rows)
+        return _write_postgres(conn, rows, texts or text_arrays(rows), superseded, sha256, load_id, recorded_at,
+                               chunk_rows)
     return _write_sqlite(conn, rows, superseded, sha256, load_id, recorded_at, max_id, chunk_rows)
 
 
@@ -135,12 +144,12 @@ def _write_sqlite(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame
     return ids
 
 
-def _csv_chunk(rows: pd.DataFrame, sha256: str, load_id: int, stamp: str) -> bytes:
-    n = len(rows)
+def _csv_chunk(texts: dict[str, pa.Array], source_row: pa.Array, sha256: str, load_id: int, stamp: str) -> bytes:
+    n = len(source_row)
     one = pa.array(np.zeros(n, dtype=np.int32))
-    columns: dict[str, pa.Array] = {c: pa.array(rows[c].to_numpy(dtype=object), pa.string()) for c in _TEXT_COLUMNS}
+    columns = dict(texts)
     columns["value"] = columns["value_text"]
-    columns["source_row"] = pa.array(rows["source_row"], pa.int64(), from_pandas=True)
+    columns["source_row"] = source_row
     columns["source_sha256"] = pa.DictionaryArray.from_arrays(one, pa.array([sha256]))
     columns["load_id"] = pa.DictionaryArray.from_arrays(one, pa.array([str(load_id)]))
     columns["recorded_at"] = pa.DictionaryArray.from_arrays(one, pa.array([stamp]))
@@ -151,8 +160,8 @@ def _csv_chunk(rows: pd.DataFrame, sha256: str, load_id: int, stamp: str) -> byt
     return buffer.getvalue()
 
 
-def _write_postgres(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame, sha256: str, load_id: int,
-                    recorded_at: dt.datetime, chunk_rows: int) -> np.ndarray:
+def _write_postgres(conn: Connection, rows: pd.DataFrame, texts: dict[str, pa.Array], superseded: pd.DataFrame,
+                    sha256: str, load_id: int, recorded_at: dt.datetime, chunk_rows: int) -> np.ndarray:
     raw = conn.connection.driver_connection
     assert raw is not None
     stamp = recorded_at.astimezone(dt.UTC).isoformat()
@@ -163,10 +172,11 @@ def _write_postgres(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFra
         fault_point("superseded", rows=len(superseded))
         written = 0
         with cursor.copy(f"COPY fact_observation ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+            source_row = pa.array(rows["source_row"], pa.int64(), from_pandas=True)
             for start in range(0, len(rows), chunk_rows):
-                chunk = rows.iloc[start:start + chunk_rows]
-                copy.write(_csv_chunk(chunk, sha256, load_id, stamp))
-                written += len(chunk)
+                chunk = {c: a.slice(start, chunk_rows) for c, a in texts.items()}
+                copy.write(_csv_chunk(chunk, source_row.slice(start, chunk_rows), sha256, load_id, stamp))
+                written += min(chunk_rows, len(rows) - start)
                 fault_point("staged", rows=written)
         ids = _copied_ids(cursor, load_id, written)
         if len(superseded):

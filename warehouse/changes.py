@@ -55,14 +55,16 @@ def _years(table: pa.Table) -> pa.ChunkedArray:
 
 
 def build_changes(rows: pd.DataFrame, ids: np.ndarray, superseded: pd.DataFrame, *, sha256: str, load_id: int,
-                  recorded_at: dt.datetime, before: tuple[int, int]) -> ObservationChanges:
+                  recorded_at: dt.datetime, before: tuple[int, int],
+                  texts: dict[str, pa.Array] | None = None) -> ObservationChanges:
     """The changes of a load that inserted `rows` (PREPARED_COLUMNS) as `ids` and superseded
-    `superseded.observation_id` by the rows at `superseded.position`."""
+    `superseded.observation_id` by the rows at `superseded.position`; `texts` are the rows' text columns as
+    Arrow strings when the caller has them."""
     n = len(rows)
     stamp = pa.scalar(recorded_at.astimezone(dt.UTC), UTC_MICROS)
-    columns: dict[str, pa.Array] = {c: pa.array(rows[c].to_numpy(dtype=object), pa.string())
-                                    for c in ("target_id", "county_code", "period", "value_text", "unit", "basis",
-                                              "status", "note", "source_sheet")}
+    names = ("target_id", "county_code", "period", "value_text", "unit", "basis", "status", "note", "source_sheet")
+    columns: dict[str, pa.Array] = {c: texts[c] if texts is not None and c in texts else
+                                    pa.array(rows[c].to_numpy(dtype=object), pa.string()) for c in names}
     columns |= {
         "observation_id": pa.array(ids, pa.int64()),
         "source_row": pa.array(rows["source_row"], pa.int64(), from_pandas=True),

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, select, text
 
 from tasks.contracts import Drop, Issue, Outcome, Verdict
-from warehouse.bulk import COMPARED, in_key_order, split_unchanged, table_state, write_observations
+from warehouse.bulk import COMPARED, in_key_order, split_unchanged, table_state, text_arrays, write_observations
 from warehouse.changes import ObservationChanges, build_changes
 from warehouse.db import write_connection
 from warehouse.dims import ensure_periods
@@ -102,10 +102,11 @@ def _write_observations(conn: Connection, frame: pd.DataFrame, *, sha256: str, l
     before = table_state(conn)
     rows, unchanged, superseded = split_unchanged(in_key_order(frame), held)
     fault_point("unchanged_removed", rows=unchanged)
+    texts = text_arrays(rows)
     ids = write_observations(conn, rows, superseded, sha256=sha256, load_id=load_id, recorded_at=recorded_at,
-                             max_id=before[1], chunk_rows=chunk_rows)
+                             max_id=before[1], chunk_rows=chunk_rows, texts=texts)
     changes = build_changes(rows, ids, superseded, sha256=sha256, load_id=load_id, recorded_at=recorded_at,
-                            before=before)
+                            before=before, texts=texts)
     return _Counts(loaded=len(rows), unchanged=unchanged, superseded=len(superseded)), changes
 
 

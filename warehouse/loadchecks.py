@@ -66,7 +66,7 @@ def _classify(value: Any) -> str | None:
     return None
 
 
-def _value_texts(values: pd.Series) -> tuple[pa.Array, pd.Series]:
+def _distinct_value_texts(values: pd.Series) -> tuple[pa.Array, pd.Series]:
     """(canonical exact text or null, issue code or None) per value; vectorized through Arrow decimals."""
     codes = pd.Series([None] * len(values), index=values.index, dtype=object)
     try:
@@ -89,6 +89,25 @@ def _value_texts(values: pd.Series) -> tuple[pa.Array, pd.Series]:
         text = pa.array(fixed, pa.string())
     text = pc.if_else(pc.is_in(text, pa.array(["", "-0"])), "0", text)
     return text, codes
+
+
+def _value_texts(values: pd.Series) -> tuple[pa.Array, pd.Series]:
+    """(canonical exact text or null, issue code or None) per value, worked out once per distinct value.
+
+    A drop repeats few distinct values across many rows. Only Decimal values are grouped: 1 == Decimal(1) ==
+    True == 1.0 in Python, and ints, bools and floats must each keep their own verdict."""
+    raw = values.to_numpy(dtype=object, na_value=None)
+    kinds = set(pd.unique(np.frompyfunc(type, 1, 1)(raw))) if len(raw) else set()
+    if not kinds <= {Decimal, type(None)}:
+        return _distinct_value_texts(values)
+    try:
+        positions, distinct = pd.factorize(raw, use_na_sentinel=True)
+    except TypeError:  # a signalling NaN cannot be hashed
+        return _distinct_value_texts(values)
+    text, codes = _distinct_value_texts(pd.Series([*distinct, None], dtype=object))
+    positions = np.where(positions < 0, len(distinct), positions)  # nulls → the trailing None
+    return text.take(pa.array(positions)), pd.Series(codes.to_numpy(dtype=object)[positions], index=values.index,
+                                                     dtype=object)
 
 
 _MESSAGES = {
