@@ -13,7 +13,7 @@ from expectations.loader import load_catalog
 from expectations.models import Catalog
 from tasks.contracts import NORMALIZED_COLUMNS, Issue, Outcome, Severity, outcome_for
 from tasks.normalize import normalize, read_drop
-from tasks.read import RawSheet, ReadLimits
+from tasks.read import RawSheet, ReadError, ReadLimits, read_table
 
 CASES_DIR = Path(__file__).parent / "cases"
 AS_OF = dt.date(2021, 12, 20)
@@ -104,7 +104,7 @@ def test_case(name: str, catalog: Catalog) -> None:
 
 
 def _sheet(rows: list[list[str | None]], name: str = "") -> RawSheet:
-    return RawSheet(name=name, rows=rows, row_numbers=list(range(1, len(rows) + 1)))
+    return RawSheet.from_rows(name, rows)
 
 
 def _run(catalog: Catalog, rows: list[list[str | None]], *, name: str = "", source: str = "drop.csv",
@@ -212,3 +212,101 @@ def test_header_aliases(catalog: Catalog, headers: list[str | None], unit_cell: 
     rows, issues = _run(catalog, [headers, row])
     assert _critical(issues) == []
     assert rows[0][3] == value
+
+
+def _csv_rows(path: Path) -> list[list[str | None]]:
+    sheet = read_table(path, ReadLimits())[0]
+    return sheet.rows_at(range(sheet.n_rows))
+
+
+def test_long_csv_keeps_every_row_and_its_number(tmp_path: Path) -> None:
+    """Past the first rows pyarrow parses the file: odd rows (blank, quoted newlines, other widths) stay in place."""
+    body = [f"城镇新增就业,楚雄市,2021-03,{i}" for i in range(200)]
+    body[80] = ""
+    body[90] = '城镇新增就业,"楚雄\n市",2021-03,NA'
+    body[100] = "备注：只有一列"
+    body[110] = "城镇新增就业,楚雄市,2021-03,7,,,x"
+    text = "标题\n指标名称,县市,月份,完成值\n" + "\n".join(body) + "\n"
+    path = tmp_path / "long.csv"
+    path.write_text(text, encoding="utf-8")
+    with path.open(encoding="utf-8", newline="") as fh:
+        expected = [[c or None for c in row] for row in csv.reader(fh)]
+    for row in expected:
+        while row and row[-1] is None:
+            row.pop()
+    sheet = read_table(path, ReadLimits())[0]
+    assert sheet.rows_at(range(sheet.n_rows)) == expected
+    assert list(sheet.row_numbers) == list(range(1, len(expected) + 1))
+
+
+def test_utf8_head_with_gbk_further_on_is_not_read_as_utf8(tmp_path: Path) -> None:
+    """The reader trusts the first bytes only until the rest fails to be UTF-8; then it decides as before."""
+    lines = ["indicator,county,period,value"] + ["employment.new_urban_jobs,532301,2021-03,1"] * 200
+    lines.append("城镇新增就业,楚雄市,2021-03,2")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    with pytest.raises(ReadError) as info:  # an ASCII head does not look like GBK to charset-normalizer
+        read_table(path, ReadLimits())
+    assert {i.code for i in info.value.issues} == {"bad_encoding"}
+
+
+def test_long_csv_cell_too_long_points_at_the_cell(tmp_path: Path) -> None:
+    body = ["城镇新增就业,楚雄市,2021-03,1"] * 150 + ["城镇新增就业,楚雄市,2021-03," + "9" * 40_000]
+    path = tmp_path / "long_cell.csv"
+    path.write_text("指标名称,县市,月份,完成值\n" + "\n".join(body) + "\n", encoding="utf-8")
+    with pytest.raises(ReadError) as info:
+        read_table(path, ReadLimits())
+    issue = info.value.issues[0]
+    assert (issue.code, issue.row, issue.column) == ("cell_too_long", 152, "D")
+
+
+def test_skipped_rows_name_their_sheet(catalog: Catalog) -> None:
+    _, issues = _run(catalog, [["指标名称", "县市", "月份", "完成值"], ["城镇新增就业", "楚雄市", "2021-03", "5"],
+                               ["合计", None, None, "5"]], name="进度")
+    total = next(i for i in issues if i.code == "total_row")
+    assert total.sheet == "进度" and total.message_zh.startswith("工作表「进度」跳过") and total.row == 3
+
+
+def _sheet_cells(path: Path) -> list[tuple[object, ...]]:
+    return [(s.name, s.hidden, s.rows_at(range(s.n_rows)), list(s.row_numbers), sorted(s.flags.items()),
+             [(i.code, i.message_en) for i in s.notes]) for s in read_table(path, ReadLimits())]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("good") and n.endswith(".xlsx")))
+def test_xlsx_reads_the_same_through_calamine_and_openpyxl(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-calamine reads the cells; percent formats, errors, merges and formulas come from the pre-scan."""
+    fast = _sheet_cells(CASES_DIR / name)
+    monkeypatch.setattr("tasks.read.calamine.read_xlsx_calamine", lambda *args: None)
+    assert fast == _sheet_cells(CASES_DIR / name)
+
+
+def test_xlsx_typed_cells_read_the_same_through_calamine_and_openpyxl(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"], ws["E3"], ws["F3"], ws["G3"] = "指标名称", "县市", "月份", "完成值", "备注"
+    body = [("城镇新增就业", "楚雄市", dt.datetime(2021, 3, 1), 1200, None),
+            ("城镇新增就业", "双柏县", dt.date(2021, 3, 15), 0.5, "x"),
+            ("城镇登记失业率", "全州", "2021-03", 0.0325, dt.datetime(2021, 3, 1, 12, 30)),
+            ("城镇新增就业", "牟定县", 44256, 12345678901234, True),
+            ("城镇新增就业", "南华县", "2021-03", 1e-7, "  spaced  ")]
+    for i, row in enumerate(body, start=4):
+        for j, value in enumerate(row):
+            ws.cell(i, 3 + j, value)
+    ws["F6"].number_format, ws["F7"].number_format, ws["F4"].number_format = "0.00%", '0.0"%"', "0%"
+    ws["H4"] = "=F4*2"
+    ws.merge_cells("C10:E10")
+    ws["C10"] = "填报人：张三"
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    from tasks.read.calamine import read_xlsx_calamine
+    from tasks.read.model import Budget
+    from tasks.read.zipscan import prescan_xlsx
+
+    assert read_xlsx_calamine(path, prescan_xlsx(path, Budget(ReadLimits()), 10**6), Budget(ReadLimits()))
+    fast = _sheet_cells(path)
+    monkeypatch.setattr("tasks.read.calamine.read_xlsx_calamine", lambda *args: None)
+    assert fast == _sheet_cells(path)
+    assert fast[0][2][5][5] == "3.25%"

@@ -11,11 +11,12 @@ import pandas as pd
 from expectations.models import Catalog
 from tasks.contracts import NORMALIZED_COLUMNS, Issue, Severity
 from tasks.normalize.fields import Helpers
-from tasks.normalize.headers import ROLE_ZH, classify, detect_header
+from tasks.normalize.headers import ROLE_ZH, SCAN_ROWS, classify, detect_header
 from tasks.normalize.layout import missing_column, plan_layout
 from tasks.normalize.problems import where
 from tasks.normalize.sheet import normalize_sheet
 from tasks.read import RawSheet, ReadError, ReadLimits, read_table
+from tasks.read.model import collector_paused
 
 
 def empty_frame() -> pd.DataFrame:
@@ -28,7 +29,7 @@ def empty_frame() -> pd.DataFrame:
 def _missing_roles(sheet: RawSheet) -> list[str]:
     """The required roles (target, value) the most promising row of a header-less sheet lacks."""
     best: set[str] = set()
-    for row in sheet.rows[:15]:
+    for row in sheet.head(15):
         roles = {found[0] for found in (classify(c) for c in row if c) if found}
         if len(roles & {"target", "value"}) > len(best & {"target", "value"}) or (not best and roles):
             best = roles
@@ -43,15 +44,21 @@ def normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
     skipped decoration (title, 合计 and notes rows, hidden sheets, extra columns) is reported as info. `source_name`
     (the file name) and `as_of` (the reporting date) help complete periods written without a year.
     """
+    with collector_paused():  # one object per distinct value, none in cycles worth collecting mid-way
+        return _normalize(sheets, catalog, source_name=source_name, as_of=as_of)
+
+
+def _normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
+               as_of: dt.date | None) -> tuple[pd.DataFrame, list[Issue]]:
     issues: list[Issue] = []
     helpers = Helpers(catalog)
     frames: list[pd.DataFrame] = []
     headerless: list[RawSheet] = []
     for sheet in sheets:
         issues.extend(sheet.notes)
-        if sheet.hidden or not any(any(row) for row in sheet.rows):
+        if sheet.hidden or not sheet.has_text():
             continue
-        header = detect_header(sheet.rows)
+        header = detect_header(sheet.head(SCAN_ROWS + 1))
         if header is None:
             headerless.append(sheet)
             continue
@@ -63,7 +70,7 @@ def normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
     for sheet in headerless:
         if frames:
             loc_zh, loc_en = where(sheet.name, None)
-            rows = sum(1 for row in sheet.rows if any(row))
+            rows = sheet.filled_rows()
             issues.append(Issue(Severity.WARNING if rows > 1 else Severity.INFO, "no_header",
                                 f"{loc_zh}没有可识别的表头（需要指标列和完成值列），未读取。",
                                 f"{loc_en} has no recognizable header (a target and a value column); not read.",
@@ -78,6 +85,8 @@ def normalize(sheets: list[RawSheet], catalog: Catalog, *, source_name: str,
     if frames and not filled and not any(i.severity == Severity.CRITICAL for i in issues):
         issues.append(Issue(Severity.WARNING, "no_rows", "文件有表头但没有任何数据行。",
                             "The file has a header but no data rows."))
+    if len(filled) == 1:
+        return filled[0], issues
     frame = pd.concat(filled, ignore_index=True) if filled else empty_frame()
     return frame, issues
 

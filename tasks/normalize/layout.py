@@ -53,13 +53,12 @@ def missing_column(sheet: str, role: str, extra_zh: str = "", extra_en: str = ""
 
 
 def _sample(sheet: RawSheet, header: Header, index: int, n: int = 50) -> list[str]:
-    out = []
-    for row in sheet.rows[header.data_start:]:
-        if index < len(row) and row[index]:
-            out.append(row[index] or "")
-            if len(out) >= n:
-                break
-    return out
+    """The first `n` non-empty cells of a column below the header."""
+    if index >= len(sheet.columns):
+        return []
+    column = sheet.columns[index].slice(header.data_start)
+    texts: list[str] = column.filter(column.is_valid()).slice(0, n).dictionary_decode().to_pylist()
+    return texts
 
 
 def _settle_ambiguous(sheet: RawSheet, header: Header, counties: CountyResolver, units: UnitTable) -> None:
@@ -84,13 +83,13 @@ def plan_layout(sheet: RawSheet, header: Header, catalog: Catalog, counties: Cou
     _settle_ambiguous(sheet, header, counties, units)
     name = sheet.name
     loc_zh, loc_en = where(name, None)
-    titles = [" ".join(dict.fromkeys(c for c in row if c)) for row in sheet.rows[:header.first]]  # merged: once
+    titles = [" ".join(dict.fromkeys(c for c in row if c)) for row in sheet.head(header.first)]  # merged: once
     titles = [t for t in titles if t.strip()]
     if titles:
         issues.append(_issue(Severity.INFO, "title_rows", name,
                              f"{loc_zh}跳过表头上方的{len(titles)}行标题：{' / '.join(titles)[:120]}",
                              f"{loc_en}: skipped {len(titles)} title row(s) above the header.",
-                             row=sheet.row_numbers[header.first]))
+                             row=int(sheet.row_numbers[header.first])))
     for text in header.ignored:
         issues.append(_issue(Severity.INFO, "extra_column", name,
                              f"{loc_zh}的「{text}」列不属于报送格式，已忽略。",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tasks.contracts import Issue, Severity
-from tasks.normalize.columns import BoolArray, ObjArray
+from tasks.normalize.columns import BoolArray, Column, ObjArray
 from tasks.normalize.problems import ParseProblem, cell_issue, where
 
 MAX_ISSUES_PER_RULE = 100  # per sheet; a file with a million bad rows gets a summary, not a million Issues
@@ -20,7 +20,7 @@ class _Source:
     mask: BoolArray
     problems: ObjArray | ParseProblem
     header: str | ObjArray
-    raw: ObjArray
+    raw: Column
 
 
 @dataclass
@@ -29,7 +29,7 @@ class RowProblems:
 
     sheet: str
     numbers: np.ndarray
-    headers: dict[str, tuple[str, ObjArray]]  # role → (header as written, raw cells) for re-attributed problems
+    headers: dict[str, tuple[str, Column]]  # role → (header as written, raw cells) for re-attributed problems
     bad: BoolArray = field(init=False)
     sources: list[_Source] = field(default_factory=list)
     suppressed: dict[str, BoolArray] = field(default_factory=dict)  # cells the reader already reported
@@ -38,7 +38,7 @@ class RowProblems:
         self.bad = np.zeros(len(self.numbers), dtype=bool)
 
     def add(self, role: str, mask: BoolArray, problems: ObjArray | ParseProblem, header: str | ObjArray,
-            raw: ObjArray) -> None:
+            raw: Column) -> None:
         """Rows in `mask` have the problem(s) given (one per row, or one for all) in column `header`."""
         if mask.any():
             self.bad |= mask

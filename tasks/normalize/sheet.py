@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tasks.contracts import NORMALIZED_COLUMNS, Issue
-from tasks.normalize.columns import ObjArray, blank, cells_of, column_of, map_unique, obj_array, pick
+from tasks.normalize.columns import BoolArray, Coded, Column, ObjArray, blank, map_unique, obj_array, pick, same
 from tasks.normalize.fields import (
     Helpers,
     report_flags,
@@ -30,51 +31,76 @@ _BASIS_CONFLICT = ParseProblem(
     "contradicts the basis implied by the value column's header (本月/累计); check which is meant.")
 
 
-def _choose_values(layout: Layout, cells: dict[str, ObjArray], want: ObjArray) -> tuple[ObjArray, ...]:
+def _choose_values(layout: Layout, cells: dict[str, Coded], want: ObjArray) -> tuple[Column, Any, Any, Any]:
     """Per row: the raw value, its column header, the basis and the unit that header implies.
 
     With several value columns (本月完成 | 累计完成) a row takes the one whose basis it wants (its basis column, or
-    its target's default), else a column without an implied basis, else the first.
+    its target's default), else a column without an implied basis, else the first. With one value column the
+    last three are that column's (one value for every row).
     """
-    n = len(want)
     values = layout.values
-    choice = np.zeros(n, dtype=np.int64)
-    if len(values) > 1:
-        conditions = [want == c.basis for c in values] + [np.full(n, c.basis is None) for c in values]
-        choice = np.select(conditions, list(range(len(values))) * 2, default=0)
-    stack = np.stack([cells[f"value{i}"] for i in range(len(values))], axis=1)
+    if len(values) == 1:
+        return cells["value0"], values[0].header, values[0].basis, values[0].unit
+    n = len(want)
+    conditions = [want == c.basis for c in values] + [np.full(n, c.basis is None) for c in values]
+    choice = np.select(conditions, list(range(len(values))) * 2, default=0)
+    stack = np.stack([cells[f"value{i}"].rows for i in range(len(values))], axis=1)
     raw = stack[np.arange(n), choice] if n else obj_array([])
     pick = [obj_array([getattr(c, attr) for c in values])[choice] for attr in ("header", "basis", "unit")]
     return raw, pick[0], pick[1], pick[2]
 
 
+def _blank_or_none(values: Any, n: int) -> BoolArray:
+    """blank() for a per-row column or one value for all rows."""
+    if isinstance(values, np.ndarray | Coded):
+        return blank(values)
+    return np.full(n, values is None)
+
+
+def _unit_texts(unit: Coded | None, header_unit: Any, n: int) -> Column:
+    """Per row: the unit column's text, else the unit the value column's header implies (one or per row)."""
+    if isinstance(header_unit, np.ndarray):
+        return header_unit if unit is None else pick(blank(unit), header_unit, unit.rows)
+    if unit is None:
+        if header_unit is None:
+            return Coded(np.full(n, -1, dtype=np.intp), obj_array([]))
+        return Coded(np.zeros(n, dtype=np.intp), obj_array([header_unit]))
+    if header_unit is None:
+        return unit
+    return Coded(np.where(unit.codes < 0, len(unit.uniques), unit.codes), obj_array([*unit.uniques, header_unit]))
+
+
 def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers, as_of: dt.date | None,
                     issues: list[Issue]) -> pd.DataFrame:
     """Normalized rows of one sheet; rows with problems are left out and reported in `issues`."""
-    data = sheet.rows[header.data_start:]
-    numbers = np.asarray(sheet.row_numbers[header.data_start:], dtype=np.int64)
+    start = header.data_start
+    numbers = sheet.row_numbers[start:]
+    total = len(numbers)
     used = {f"target{i}": c for i, c in enumerate(layout.targets)}
     used |= {f"value{i}": c for i, c in enumerate(layout.values)} | dict(layout.columns)
-    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-    cells = {key: column_of(data, lengths, c.index) for key, c in used.items()}
-    target_any = cells["target0"]
+
+    def column(index: int) -> Any:
+        return sheet.columns[index] if index < len(sheet.columns) else None
+
+    cells = {key: Coded.of_texts(column(c.index), start, total) for key, c in used.items()}
+    target_any: Column = cells["target0"]
     if len(layout.targets) > 1:
-        target_any = pick(blank(target_any), cells["target1"], target_any)
-    keep = data_rows(sheet.name, data, numbers, target_any, cells.get("county"),
+        target_any = pick(blank(cells["target0"]), cells["target1"].rows, cells["target0"].rows)
+    keep = data_rows(sheet, start, numbers, target_any, cells.get("county"),
                      [cells[f"value{i}"] for i in range(len(layout.values))], list(cells.values()), issues)
     numbers = numbers[keep]
-    kept = np.flatnonzero(keep)
-    cells = {k: v[keep] for k, v in cells.items()}
+    # parsing a period can announce the year it assumed: only the kept rows' periods, in the order they appear
+    cells = {k: v.subset(keep, compact=k == "period") for k, v in cells.items()}
     n = len(numbers)
     problems = RowProblems(sheet.name, numbers, {r: (c.header, cells[r]) for r, c in layout.columns.items()})
     if sheet.flags:
         report_flags(sheet, used, numbers, problems, issues)
 
-    ids = resolve_targets(layout, cells, h, problems)
+    ids, id_codes = resolve_targets(layout, cells, h, problems)
     county = resolve_counties(layout, cells, h, problems, n)
     period = resolve_periods(layout, cells, problems, as_of, sheet.name, issues, n)
 
-    want = map_unique(ids, lambda tid: default_basis(h.targets.targets[tid]))[0]
+    want = map_unique(id_codes, lambda tid: default_basis(h.targets.targets[tid]))[0]
     explicit = None
     if "basis" in layout.columns:
         explicit, bad_basis = map_unique(cells["basis"], parse_basis)
@@ -82,34 +108,32 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
         explicit = pick(bad_basis, None, explicit)
         want = pick(blank(explicit), want, explicit)
     raw_value, value_header, implied, header_unit = _choose_values(layout, cells, want)
-    basis = pick(blank(implied), want, implied)
+    basis = pick(_blank_or_none(implied, n), want, implied)
     if explicit is not None:
-        conflict = ~blank(explicit) & ~blank(implied) & (explicit != implied)
+        conflict = ~blank(explicit) & ~_blank_or_none(implied, n) & (explicit != implied)
         problems.add("basis", conflict, _BASIS_CONFLICT, layout.columns["basis"].header, cells["basis"])
-    unit_text = header_unit
-    if "unit" in cells:
-        unit_text = pick(blank(cells["unit"]), header_unit, cells["unit"])
-    values = resolve_values(ids, raw_value, value_header, unit_text, h, problems)
+    unit_text = _unit_texts(cells.get("unit"), header_unit, n)
+    values = resolve_values(ids, id_codes, raw_value, value_header, unit_text, h, problems)
 
-    status = obj_array(["provisional"] * n)
+    status = same(n, "provisional")
     if "status" in layout.columns:
         parsed, bad_status = map_unique(cells["status"], parse_status)
         problems.add("status", bad_status, parsed, layout.columns["status"].header, cells["status"])
         status = pick(blank(parsed) | bad_status, "provisional", parsed)
-    note = obj_array([None] * n)
+    note = same(n, None)
     if "note" in layout.columns:  # stored literally: the cell as written, not stripped
-        index = layout.columns["note"].index
-        note = cells_of(data, lengths, index)[kept]
+        note = Coded.of_texts(column(layout.columns["note"].index), start, total, strip=False).subset(keep).rows
     issues.extend(problems.issues())
     ok = ~problems.bad
     good_ids = ids[ok]
     columns = {
         "target_id": good_ids, "county_code": county[ok], "period": period[ok], "value": values[ok],
-        "unit": map_unique(good_ids, lambda t: h.targets.targets[t].unit)[0], "basis": basis[ok],
+        "unit": map_unique(id_codes, lambda t: h.targets.targets[t].unit)[0][ok], "basis": basis[ok],
         "status": status[ok],
-        "note": note[ok], "source_sheet": obj_array([sheet.name] * len(good_ids)),
+        "note": note[ok], "source_sheet": same(len(good_ids), sheet.name),
     }
     # object columns keep None as None (pandas 3 would infer a string dtype and turn None into NaN)
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
-    frame["source_row"] = numbers[ok].astype(np.int64)
-    return frame[list(NORMALIZED_COLUMNS)]
+    # (and the fresh arrays are taken as they are: no copies, no consolidation into one 2-D block)
+    series = {k: pd.Series(v, dtype=object, copy=False) for k, v in columns.items()}
+    series["source_row"] = pd.Series(numbers[ok].astype(np.int64), copy=False)
+    return pd.DataFrame({c: series[c] for c in NORMALIZED_COLUMNS}, copy=False)

@@ -1,33 +1,47 @@
-"""Parquet drops: typed columns rendered to exact text, the column names as row 1 (as if exported to Excel)."""
+"""Parquet drops: typed columns rendered to exact text, the column names as row 1 (as if exported to Excel).
+
+Columns stay columns: strings are dictionary-encoded as they are, integers cast by Arrow, and other types (decimals,
+floats, dates) rendered in Python once per distinct value.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tasks.read.body import TEXT
 from tasks.read.cells import render_value
-from tasks.read.model import Budget, Cell, RawSheet, ReadError, critical
-
-_BATCH = 65_536
+from tasks.read.model import Budget, RawSheet, ReadError, critical, dictionary_column, text_column
 
 
-def _column_text(column: pa.Array) -> list[Cell]:
-    """One Arrow column as text cells: integers and strings via Arrow, everything else exactly in Python."""
+def _column_text(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """One Arrow column as dictionary-encoded text: strings as they are ("" is empty), integers via Arrow,
+    everything else rendered exactly in Python, once per distinct value."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return [v if v != "" else None for v in column.to_pylist()]
-    if pa.types.is_integer(kind):
-        return pc.cast(column, pa.string()).to_pylist()  # type: ignore[no-any-return]
-    return [render_value(v) for v in column.to_pylist()]
+    if pa.types.is_large_string(kind):
+        column = column.cast(pa.string())
+    elif pa.types.is_integer(kind):
+        column = pc.cast(column, pa.string())
+    elif not pa.types.is_string(kind):
+        try:
+            coded = column.dictionary_encode()
+        except pa.ArrowNotImplementedError:  # nested types: rendered row by row
+            return text_column([render_value(v) for v in column.to_pylist()])
+        rendered = pa.array([render_value(v) for v in coded.dictionary.to_pylist()], pa.string())
+        column = pc.take(rendered, coded.indices)
+    return text_column(column)
 
 
 def read_parquet(path: Path, budget: Budget) -> list[RawSheet]:
-    """Read a Parquet drop in batches into one RawSheet named "" (header = row 1, data from row 2)."""
+    """Read a Parquet drop into one RawSheet named "" (header = row 1, data from row 2)."""
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -38,24 +52,24 @@ def read_parquet(path: Path, budget: Budget) -> list[RawSheet]:
     if pf.metadata.num_rows + 1 > budget.limits.max_rows:
         budget.rows = budget.limits.max_rows
         budget.add_row(len(names), pf.metadata.num_rows + 1)
-    rows: list[list[Cell]] = [list(names)]
-    for name in names:
-        budget.check_cell(name, 1, names.index(name))
+    for index, name in enumerate(names):
+        budget.check_cell(name, 1, index)
     try:
-        for batch in pf.iter_batches(batch_size=_BATCH):
-            columns = [_column_text(batch.column(i)) for i in range(batch.num_columns)]
-            for i, texts in enumerate(columns):
-                longest = max((len(t) for t in texts if t is not None), default=0)
-                if longest > budget.limits.max_cell_chars:
-                    at = next(k for k, t in enumerate(texts) if t is not None and len(t) == longest)
-                    budget.check_cell(texts[at] or "", len(rows) + at + 1, i)
-            rows.extend(list(r) for r in zip(*columns, strict=True))
-            budget.rows = len(rows)
-            budget.check_time()
+        table = pf.read()
+        budget.check_time()
+        columns = []
+        for index, name in enumerate(names):
+            text = _column_text(table.column(index))
+            column = dictionary_column(pa.chunked_array([text_column([name]), text], TEXT))
+            longest = pc.max(pc.utf8_length(column.dictionary)).as_py() or 0
+            if longest > budget.limits.max_cell_chars:
+                lengths = pc.utf8_length(column.dictionary_decode())
+                at = int(pc.index(lengths, longest).as_py())
+                budget.check_cell(column[at].as_py(), at + 1, index)
+            columns.append(column)
     except pa.ArrowException as exc:
         raise ReadError([critical("bad_file", "Parquet文件内容已损坏。",
                                   f"The Parquet file is damaged ({exc}).")]) from exc
-    for row in rows:
-        while row and row[-1] is None:
-            row.pop()
-    return [RawSheet(name="", rows=rows, row_numbers=list(range(1, len(rows) + 1)))]
+    del table
+    numbers = np.arange(1, pf.metadata.num_rows + 2, dtype=np.int64)
+    return [RawSheet(name="", columns=columns, row_numbers=numbers)]

@@ -1,4 +1,4 @@
-"""Excel drops: xlsx via openpyxl (after the zip pre-scan) and legacy xls via xlrd, with the same semantics.
+"""Excel drops: xlsx via python-calamine or openpyxl (after the zip pre-scan), legacy xls via xlrd, same semantics.
 
 Both render typed cells exactly (see cells.py), fill merged ranges with their top-left value (so a merged county
 or header cell applies to every row it spans), skip hidden sheets, and flag error cells and formulas without a
@@ -14,6 +14,7 @@ from typing import Any
 import openpyxl
 import xlrd
 
+from tasks.contracts import Issue
 from tasks.read.cells import EXCEL_ERRORS, is_percent_format, render_value
 from tasks.read.model import Budget, Cell, RawSheet, ReadError, critical, info
 from tasks.read.zipscan import prescan_xlsx
@@ -23,7 +24,7 @@ MAX_EXCEL_CELLS = 2_000_000  # openpyxl keeps every cell as an object; beyond th
 
 def _hidden_note(name: str, state: str) -> RawSheet:
     kind = "深度隐藏" if state == "veryHidden" else "隐藏"
-    return RawSheet(name=name, rows=[], row_numbers=[], hidden=True, notes=[info(
+    return RawSheet.from_rows(name, [], hidden=True, notes=[info(
         "hidden_sheet", f"工作表「{name}」是{kind}的，未读取。",
         f"Sheet {name} is {state} and was not read.", sheet=name)])
 
@@ -42,6 +43,12 @@ def _fill_merged(grid: list[list[Cell]], ranges: list[tuple[int, int, int, int]]
                 row[c] = value
 
 
+def merged_note(name: str, merged: int) -> Issue:
+    """The info Issue saying a sheet's merged ranges were filled with their top-left values."""
+    return info("merged_cells", f"工作表「{name}」有{merged}处合并单元格，已按左上角的值填充。",
+                f"Sheet {name} has {merged} merged ranges; each was filled with its top-left value.", sheet=name)
+
+
 def _finish(name: str, grid: list[list[Cell]], flags: dict[tuple[int, int], str], notes: list[Any],
             merged: int) -> RawSheet:
     rows, numbers = [], []
@@ -51,15 +58,23 @@ def _finish(name: str, grid: list[list[Cell]], flags: dict[tuple[int, int], str]
         rows.append(row)
         numbers.append(i + 1)
     if merged:
-        notes.append(info("merged_cells", f"工作表「{name}」有{merged}处合并单元格，已按左上角的值填充。",
-                          f"Sheet {name} has {merged} merged ranges; each was filled with its top-left value.",
-                          sheet=name))
-    return RawSheet(name=name, rows=rows, row_numbers=numbers, notes=notes, flags=flags)
+        notes.append(merged_note(name, merged))
+    return RawSheet.from_rows(name, rows, numbers, notes=notes, flags=flags)
 
 
 def read_xlsx(path: Path, budget: Budget) -> list[RawSheet]:
-    """Read every visible worksheet of an xlsx drop (cached formula values, merged ranges filled)."""
-    scans = {s.name: s for s in prescan_xlsx(path, budget, MAX_EXCEL_CELLS)}
+    """Read every visible worksheet of an xlsx drop (cached formula values, merged ranges filled).
+
+    python-calamine reads the cells when the pre-scan understood every sheet's XML; openpyxl otherwise.
+    """
+    from tasks.read.calamine import read_xlsx_calamine
+
+    found = prescan_xlsx(path, budget, MAX_EXCEL_CELLS)
+    if found and all(s.fast for s in found):
+        fast = read_xlsx_calamine(path, found, budget)
+        if fast is not None:
+            return fast
+    scans = {s.name: s for s in found}
     if not openpyxl.DEFUSEDXML:  # the pre-scan already rejected DTDs, but keep both locks on the door
         raise ReadError([critical("hostile_xml", "服务器缺少defusedxml，暂不能安全读取Excel文件。",
                                   "defusedxml is not installed, so Excel files cannot be read safely.")])

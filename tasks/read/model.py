@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tasks.contracts import Issue, Severity
 
@@ -24,20 +32,95 @@ class ReadLimits:
 
 @dataclass
 class RawSheet:
-    """One sheet of a drop as text, before any interpretation.
+    """One sheet of a drop as text, before any interpretation, held column by column.
 
-    `rows[i]` is the i-th non-skipped row of the sheet and `row_numbers[i]` its 1-based number as Excel or a text
-    editor shows it. Cells are the raw text (None for empty); typed cells are rendered exactly (numbers via a
-    round-tripping repr, dates as ISO, percent-formatted numbers as "95.3%"). `flags` marks cells the reader could
-    not give a value for, keyed by (row number, 0-based column): the normalizer decides whether they matter.
+    `columns[j]` holds column j's cells for every row read (dictionary-encoded text, null for an empty cell) and
+    `row_numbers[i]` is row i's 1-based number as Excel or a text editor shows it. Cells are the raw text; typed
+    cells are rendered exactly (numbers via a round-tripping repr, dates as ISO, percent-formatted numbers as
+    "95.3%"). `flags` marks cells the reader could not give a value for, keyed by (row number, 0-based column):
+    the normalizer decides whether they matter. Build one from row lists with `RawSheet.from_rows`.
     """
 
     name: str  # sheet name, "" for CSV and Parquet
-    rows: list[list[Cell]]
-    row_numbers: list[int]
+    columns: list[pa.DictionaryArray]
+    row_numbers: np.ndarray  # int64, one per row
     hidden: bool = False
     notes: list[Issue] = field(default_factory=list)  # what the reader did (info) or found (critical)
     flags: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col0) -> error_cell | uncached_formula
+
+    @classmethod
+    def from_rows(cls, name: str, rows: Sequence[Sequence[Cell]], row_numbers: Sequence[int] | None = None,
+                  **extra: Any) -> RawSheet:
+        """A sheet from row lists (rows may differ in length; "" and None are both an empty cell)."""
+        width = max(map(len, rows), default=0)
+        columns = [text_column([row[j] if j < len(row) else None for row in rows]) for j in range(width)]
+        numbers = range(1, len(rows) + 1) if row_numbers is None else row_numbers
+        return cls(name, columns, np.asarray(numbers, dtype=np.int64).reshape(-1), **extra)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_numbers)
+
+    def rows_at(self, indices: Sequence[int] | np.ndarray) -> list[list[Cell]]:
+        """The rows at these 0-based positions as lists, trailing empty cells trimmed."""
+        at = pa.array(np.asarray(indices, dtype=np.int64), pa.int64())
+        columns = [column.take(at).dictionary_decode().to_pylist() for column in self.columns]
+        rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(len(at))]
+        for row in rows:
+            while row and row[-1] is None:
+                row.pop()
+        return rows
+
+    def head(self, n: int) -> list[list[Cell]]:
+        """The first `n` rows as lists (what header detection looks at)."""
+        return self.rows_at(np.arange(min(n, self.n_rows)))
+
+    def filled_rows(self) -> int:
+        """How many rows hold any text."""
+        filled = np.zeros(self.n_rows, dtype=bool)
+        for column in self.columns:
+            filled |= column.is_valid().to_numpy(zero_copy_only=False)
+        return int(filled.sum())
+
+    def has_text(self) -> bool:
+        """Whether any cell holds text."""
+        return any(column.null_count < len(column) for column in self.columns)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building many small objects, then restore it.
+
+    A worker process that holds a large heap (the GX context) otherwise pays for full collections that walk all
+    of it, again and again, while a sheet's cells or a drop's distinct values are being built.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def text_column(cells: Sequence[Cell]) -> pa.DictionaryArray:
+    """Cells as a dictionary-encoded text column ("" becomes null: an empty cell)."""
+    array = pa.array(cells, pa.string())
+    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return dictionary_column(array)
+
+
+def dictionary_column(array: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """One dictionary-encoded array (int32 indices into distinct texts) from text or dictionary chunks."""
+    if isinstance(array, pa.ChunkedArray):
+        if not pa.types.is_dictionary(array.type):
+            array = array.combine_chunks()
+        else:
+            table = pa.table({"c": array}).unify_dictionaries().combine_chunks()
+            array = table.column(0).chunk(0) if table.column(0).num_chunks else pa.array([], array.type)
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    return array
 
 
 class ReadError(Exception):
@@ -100,6 +183,17 @@ class Budget:
         self.check_width(width, row_number)
         if self.rows % 10_000 == 0:
             self.check_time()
+
+    def add_rows(self, numbers: Sequence[int], width: int = 0) -> None:
+        """Count rows at once (their numbers, in order); raise as add_row would at the first row past a limit."""
+        if numbers:
+            self.check_width(width, int(numbers[0]))
+        room = self.limits.max_rows - self.rows
+        if len(numbers) > room:
+            self.rows = self.limits.max_rows
+            self.add_row(0, int(numbers[max(room, 0)]))
+        self.rows += len(numbers)
+        self.check_time()
 
     def check_width(self, width: int, row_number: int | None = None) -> None:
         if width > self.limits.max_columns:

@@ -18,6 +18,7 @@ from typing import IO
 from defusedxml import ElementTree as SafeET
 
 from tasks.read.model import Budget, ReadError, critical, too_large
+from tasks.read.sheetxml import percent_styles, scan_sheet_fast
 
 _CHUNK = 1 << 20
 _MAX_RATIO = 100
@@ -40,6 +41,10 @@ class SheetScan:
     max_column: int = 0
     formulas: int = 0
     uncached: list[tuple[int, int]] = field(default_factory=list)  # (row, col0) of formulas without a value
+    fast: bool = False  # scanned by sheetxml: the fields below are filled, and python-calamine may read it
+    percent: set[tuple[int, int]] = field(default_factory=set)  # (row, col0) of percent-formatted cells
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col0) -> Excel error text
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based rows, cols, end-exclusive
 
 
 def _local(tag: str) -> str:
@@ -122,6 +127,28 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[SheetScan]:
     return scans
 
 
+def _too_many_cells(name: str, max_cells: int) -> ReadError:
+    return ReadError([critical(
+        "too_large",
+        f"工作表「{name}」超过{max_cells}个单元格，Excel文件过大；请改用CSV报送或拆分文件。",
+        f"Sheet {name} has more than {max_cells} cells, too many for an Excel drop; send CSV instead or split the "
+        "file.",
+        sheet=name,
+    )])
+
+
+def _styles_part(zf: zipfile.ZipFile) -> str | None:
+    """The styles part of the workbook (number formats), when there is one."""
+    names = set(zf.namelist())
+    rels = "xl/_rels/workbook.xml.rels"
+    if rels in names:
+        for rel in SafeET.fromstring(zf.read(rels)):
+            if rel.get("Type", "").endswith("/styles"):
+                part = _resolve("xl", rel.get("Target", ""))
+                return part if part in names else None
+    return "xl/styles.xml" if "xl/styles.xml" in names else None
+
+
 def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, budget: Budget, max_cells: int) -> None:
     """Count rows/cells of one worksheet and note formula cells that carry no cached value."""
     row_number = 0
@@ -144,13 +171,7 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, budget: Budget, max_cells:
                 budget.add_row(0, row_number)
                 el.clear()
                 if scan.cells > max_cells:
-                    raise ReadError([critical(
-                        "too_large",
-                        f"工作表「{scan.name}」超过{max_cells}个单元格，Excel文件过大；请改用CSV报送或拆分文件。",
-                        f"Sheet {scan.name} has more than {max_cells} cells, too many for an Excel drop; send "
-                        "CSV instead or split the file.",
-                        sheet=scan.name,
-                    )])
+                    raise _too_many_cells(scan.name, max_cells)
     budget.check_width(scan.max_column)
 
 
@@ -170,9 +191,19 @@ def prescan_xlsx(path: Path, budget: Budget, max_cells: int) -> list[SheetScan]:
                     with zf.open(i) as stream:
                         _scan_markers(stream, budget)
             scans = _sheet_parts(zf)
+            styles_part = _styles_part(zf)
+            styles = percent_styles(zf.read(styles_part) if styles_part else None)
             for scan in scans:
                 budget.sheet = scan.name
-                _scan_sheet(zf, scan, budget, max_cells)
+                with zf.open(scan.part) as stream:
+                    try:
+                        scan.fast = scan_sheet_fast(stream, scan, budget, styles, max_cells)
+                    except OverflowError:
+                        raise _too_many_cells(scan.name, max_cells) from None
+                if scan.fast:
+                    budget.check_width(scan.max_column)
+                else:
+                    _scan_sheet(zf, scan, budget, max_cells)
                 budget.check_time()
         except (zipfile.BadZipFile, SafeET.ParseError, EOFError) as exc:
             raise ReadError([critical("bad_file", "文件内容已损坏（无法解析），请用Excel重新保存。",
