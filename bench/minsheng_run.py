@@ -2,9 +2,9 @@
 
 discover (scan_inbox with its stat cache and the ledger's hashes) → read (read_table) → normalize → validate (the
 generated GX suites) → load (load_drop: one transaction) → receipt (quarantine copy when quarantined, then the
-receipt) → curated (publish_curated). Read, normalize and validate do not depend on the warehouse: they run once
-and every warehouse then gets its own discover, load, receipt and curated publish, on a fresh database migrated
-and synced beforehand (untimed setup, as a deployment does it once).
+receipt) → curated (publish_after_loads, as the flow's publish task). Read, normalize and validate do not
+depend on the warehouse: they run once and every warehouse then gets its own discover, load, receipt and curated
+publish, on a fresh database migrated and synced beforehand (untimed setup, as a deployment does it once).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tasks.normalize.frame import empty_frame, normalize
 from tasks.read import ReadError, ReadLimits, read_table
 from tasks.receipts import quarantine_copy, write_receipt
 from tasks.validate import validate_rows
-from warehouse.curated import publish_curated
+from warehouse.curated import publish_after_loads
 from warehouse.db import make_engine, upgrade
 from warehouse.dims import sync_dimensions
 from warehouse.load import LoadOutcome, load_drop
@@ -94,7 +94,7 @@ def load_into(case: Case, catalog: Catalog, verdict: Verdict, backend: str, url:
                           processed_at=processed_at)
         with watch("curated"):
             # what the load wrote lets publish update the partitions without re-reading them (checked there)
-            publish_curated(engine, data / "curated", changes=[result.changes] if result.changes else [])
+            publish_after_loads(engine, data / "curated", [result.changes] if result.changes else [])
         return result.rows_loaded
     finally:
         engine.dispose()

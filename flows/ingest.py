@@ -27,7 +27,7 @@ def ingest(as_of: dt.date | None = None) -> IngestSummary:
     scan = discover_drops(ctx)
     results = process_drop.map([*scan.drops, *scan.empty], ctx=unmapped(ctx)).result()
     duplicates = acknowledge_duplicates(scan, ctx)
-    publish_curated_tables(ctx)
+    publish_curated_tables(ctx, results)
     summary = summarise_ingest(ctx, scan, results, duplicates)
     record_ingest_artifact(summary)
     return summary

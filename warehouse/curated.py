@@ -276,6 +276,18 @@ def rebuild_curated(engine: Engine, curated_dir: Path) -> dict[str, int]:
     return publish_curated(engine, curated_dir, full=True)
 
 
+def publish_after_loads(engine: Engine, curated_dir: Path,
+                        changes: Sequence[ObservationChanges] = ()) -> bool:
+    """Publish what the loads of a run changed (`changes`, their LoadResult.changes), then verify the files
+    against the database and rebuild them whole if they still differ (a failed publish earlier, a missing file,
+    a concurrent load). True when it had to rebuild."""
+    publish_curated(engine, curated_dir, changes=changes)
+    if curated_is_stale(engine, curated_dir):
+        rebuild_curated(engine, curated_dir)
+        return True
+    return False
+
+
 def curated_is_stale(engine: Engine, curated_dir: Path) -> bool:
     """True when the curated files do not match the database (missing, behind, or a publish failed)."""
     manifest = read_manifest(curated_dir)

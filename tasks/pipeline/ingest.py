@@ -24,6 +24,7 @@ from tasks.pipeline.feeds import read_station_feed
 from tasks.read import ReadLimits
 from tasks.receipts import quarantine_copy, write_receipt
 from tasks.validate import validate_rows
+from warehouse.changes import ObservationChanges
 from warehouse.db import upgrade
 from warehouse.dims import sync_dimensions
 from warehouse.load import LoadOutcome, load_drop
@@ -45,6 +46,8 @@ class DropResult:
     issues: int
     receipt: str
     quarantined_to: str | None = None
+    # What the load wrote, for publishing curated Parquet without re-reading the database (same process only).
+    changes: ObservationChanges | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -146,7 +149,7 @@ def process_drop(drop: Drop, ctx: RunContext) -> DropResult:
     log.info("%s/%s → %s (%d rows, %d issues)", drop.department, drop.relative_name, outcome.value,
              result.rows_loaded, len(issues))
     return DropResult(drop.department, drop.relative_name, drop.sha256, outcome, result.rows_loaded, len(issues),
-                      str(receipt), str(quarantined_to) if quarantined_to else None)
+                      str(receipt), str(quarantined_to) if quarantined_to else None, changes=result.changes)
 
 
 @task(name="acknowledge-duplicates", cache_policy=NO_CACHE)

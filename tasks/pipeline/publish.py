@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,21 +16,20 @@ from tasks.contracts import Outcome
 from tasks.lag import is_workday
 from tasks.pipeline.assess import AlertSummary
 from tasks.pipeline.context import RunContext
-from tasks.pipeline.ingest import IngestSummary
-from warehouse.curated import curated_is_stale, publish_curated, rebuild_curated
+from tasks.pipeline.ingest import DropResult, IngestSummary
+from warehouse.curated import publish_after_loads
 
 # Shipped to the run's Prefect logs (PREFECT_LOGGING_EXTRA_LOGGERS=minsheng) and shown on the terminal.
 log = logging.getLogger("minsheng.pipeline")
 
 
 @task(name="publish-curated", cache_policy=NO_CACHE)
-def publish_curated_tables(ctx: RunContext) -> None:
-    """Rewrite the curated Parquet from the database; rebuild it whole when it is missing or stale (G5)."""
-    if curated_is_stale(ctx.engine, ctx.curated_dir):
-        rebuild_curated(ctx.engine, ctx.curated_dir)
+def publish_curated_tables(ctx: RunContext, results: Sequence[DropResult] = ()) -> None:
+    """Bring the curated Parquet up to date with the database: from what this run's loads wrote (`results`)
+    where the files prove nothing else changed, else by re-reading; rebuilt whole when still stale (G5)."""
+    changes = [r.changes for r in results if r.changes is not None]
+    if publish_after_loads(ctx.engine, ctx.curated_dir, changes):
         log.info("curated Parquet rebuilt from the warehouse under %s", ctx.curated_dir)
-    else:
-        publish_curated(ctx.engine, ctx.curated_dir)
 
 
 def ingest_markdown(summary: IngestSummary) -> str:
