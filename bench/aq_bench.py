@@ -3,8 +3,10 @@
 `run_aq_bench(stations, hours, workdir)` writes a deterministic synthetic hourly feed as Parquet (synthetic
 station ids SYN00001…, ten pseudo counties), then in two fresh subprocesses times (a) a plain
 `pyarrow.parquet.read_table` of it, the baseline, and (b) the whole derivation from the file: read + quality
-checks + station-days + area-days + monthly summary. Each subprocess reports its own peak RSS. The baseline is
-the best of single reads, each in a fresh subprocess, taken before and after every derivation run.
+checks + station-days + area-days + monthly summary. Each subprocess reports its own peak resident memory
+(VmHWM, `bench.common.peak_rss_mb`: not ru_maxrss, which a spawned child inherits from its parent's high-water
+mark). The baseline is the best of single reads, each in a fresh subprocess, taken before and after every
+derivation run.
 
     .venv/bin/python -m bench.aq_bench 1700 8760 /tmp/aqbench 3   # ≈ 15 million readings, one year, 3 rounds
 """
@@ -12,7 +14,6 @@ the best of single reads, each in a fresh subprocess, taken before and after eve
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from bench.common import peak_rss_mb
 
 COUNTIES = [f"9900{i:02d}" for i in range(1, 11)]  # pseudo codes: no real county is implied
 PREFECTURE = "990000"
@@ -62,11 +65,11 @@ def write_registry(path: Path, stations: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_aq_bench(stations: int, hours: int, workdir: Path, rounds: int = 1) -> dict[str, Any]:
+def run_aq_bench(stations: int, hours: int, workdir: Path, rounds: int = 3) -> dict[str, Any]:
     """Generate, then time the pyarrow read (baseline) and the derivation; return timings, RSS and the ratio.
 
-    With `rounds` > 1 the derivation and two baseline reads alternate that many times and the best of each is
-    kept: on a shared machine the minimum is the least disturbed measurement.
+    The derivation and the baseline reads alternate `rounds` times (one read more than derivations) and the
+    best of each is kept: on a shared machine the minimum is the least disturbed measurement.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     feed, registry = workdir / f"aq_{stations}x{hours}.parquet", workdir / f"stations_{stations}.yaml"
@@ -112,7 +115,7 @@ def _child_main(mode: str, feed: Path, registry_path: Path) -> dict[str, Any]:
         table = pq.read_table(feed)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "rows": table.num_rows,
-                "peak_rss_mb": _peak_rss_mb()}
+                "peak_rss_mb": peak_rss_mb()}
     from tasks.aq import check_feed, derive, load_registry, read_feed
 
     registry = load_registry(registry_path)
@@ -128,19 +131,14 @@ def _child_main(mode: str, feed: Path, registry_path: Path) -> dict[str, Any]:
     summary = result.summary()
     steps["summary"] = round(time.perf_counter() - last, 3)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "steps": steps, "peak_rss_mb": _peak_rss_mb(),
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "steps": steps, "peak_rss_mb": peak_rss_mb(),
             "area_days": len(result.area_days), "issues": len(issues) + len(result.issues),
             "summary_rows": len(summary)}
-
-
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--child":
         print(json.dumps(_child_main(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
     else:
-        rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+        rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
         print(json.dumps(run_aq_bench(int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), rounds), indent=2))

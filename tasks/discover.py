@@ -4,7 +4,9 @@ A drop is identified by the sha256 of its bytes, never by its name or mtime. The
 folder the file sits in (``raw/<slug>/…``), never anything inside the file. Lock, temp, hidden and system files are
 ignored; symlinks and other non-regular files are never followed or read; a file is read only after its size and
 mtime have held for ``stable_seconds``. A path-stat cache means a tick re-hashes only files whose (path, size,
-mtime) changed, so a tick with nothing new costs one directory walk plus a dictionary lookup per file.
+mtime) changed, so a tick with nothing new costs one directory walk (``os.scandir``, one ``lstat`` per file), a
+stat-cache lookup per file and one set check of all their hashes against the ledger's; paths stay plain strings
+until a file turns out to be something to report.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import sqlite3
 import stat
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from tasks.contracts import Drop
@@ -24,6 +29,29 @@ SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parque
 IGNORED_PATTERNS = ("~$*", ".~lock*", "*.tmp", "*.part", "*.crdownload", "Thumbs.db", "desktop.ini", ".DS_Store")
 RESERVED_DIRS = {"_receipts"}
 HASH_CHUNK = 1024 * 1024
+
+
+def _split_patterns(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str],
+                                                         re.Pattern[str] | None]:
+    """The ignore patterns as (prefixes, suffixes, exact names, one regex for the rest): cheap to test per name."""
+    prefixes, suffixes, exact, rest = [], [], [], []
+    for pattern in patterns:
+        body = pattern.strip("*")
+        if any(c in body for c in "*?[") or (pattern.startswith("*") and pattern.endswith("*")):
+            rest.append(fnmatch.translate(pattern))
+        elif pattern.endswith("*"):
+            prefixes.append(body)
+        elif pattern.startswith("*"):
+            suffixes.append(body)
+        else:
+            exact.append(body)
+    return tuple(prefixes), tuple(suffixes), frozenset(exact), re.compile("|".join(rest)) if rest else None
+
+
+_PREFIXES, _SUFFIXES, _EXACT, _OTHER = _split_patterns((".*", *IGNORED_PATTERNS))  # ".*": hidden files
+_BY_NAME = attrgetter("name")
+_FIRST = itemgetter(0)
+_S_IFMT, _S_IFREG, _S_IFDIR, _S_IFLNK = 0o170000, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
 
 
 @dataclass
@@ -42,10 +70,12 @@ class Scan:
 
 def is_ignored_name(name: str) -> bool:
     """Lock, temp, hidden and OS files that are never drops."""
-    return name.startswith(".") or any(fnmatch.fnmatchcase(name, p) for p in IGNORED_PATTERNS)
+    return (name.startswith(_PREFIXES) or name.endswith(_SUFFIXES) or name in _EXACT
+            or (_OTHER is not None and _OTHER.match(name) is not None))
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of every byte of the file at `path`."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
@@ -57,54 +87,75 @@ class StatCache:
     """(relative path, size, mtime_ns) → sha256, kept in a small SQLite file beside the data.
 
     It is only an optimisation: the warehouse ledger's unique sha256 is the truth, so a lost or stale cache costs
-    a re-hash, never a double load.
+    a re-hash, never a double load. A tick looks up every file, so the cache is stored packed in one row (paths,
+    sizes, mtimes, hashes as four columns) and read in one go; what a tick remembers is merged into the row as it
+    is then (concurrent ticks share the file) in one transaction on `close`.
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=60)  # concurrent ticks share the cache
-        self._db.execute("CREATE TABLE IF NOT EXISTS seen (rel TEXT PRIMARY KEY, size INT, mtime_ns INT, sha TEXT)")
-        self._known = {rel: (size, mtime, sha) for rel, size, mtime, sha in self._db.execute("SELECT * FROM seen")}
-        self._pending: list[tuple[str, int, int, str]] = []
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None)  # transactions are explicit
+        self._db.execute("CREATE TABLE IF NOT EXISTS packed (id INTEGER PRIMARY KEY CHECK (id = 1), rels TEXT, "
+                         "sizes BLOB, mtimes BLOB, shas TEXT)")
+        self._known, packed = self._read()
+        self._pending: list[tuple[str, int, int, str]] = [] if packed else list(self._known.values())
+
+    def _read(self) -> tuple[dict[str, tuple[str, int, int, str]], bool]:
+        """Every entry, and whether it came packed (else from the one-row-per-file table of earlier versions)."""
+        row = self._db.execute("SELECT rels, sizes, mtimes, shas FROM packed").fetchone()
+        if row is None:
+            legacy = self._db.execute("SELECT name FROM sqlite_master WHERE name = 'seen'").fetchone()
+            rows = self._db.execute("SELECT rel, size, mtime_ns, sha FROM seen").fetchall() if legacy else []
+            return dict(zip(map(_FIRST, rows), rows, strict=True)), False
+        if not row[0]:
+            return {}, True
+        rels = row[0].split("\0")
+        return dict(zip(rels, zip(rels, _ints(row[1]), _ints(row[2]), row[3].split("\0"), strict=True),
+                        strict=True)), True
+
+    @property
+    def known(self) -> dict[str, tuple[str, int, int, str]]:
+        """Every cached entry, rel → (rel, size, mtime_ns, sha256): the scan's hot loop reads it directly."""
+        return self._known
 
     def lookup(self, rel: str, size: int, mtime_ns: int) -> str | None:
+        """The sha256 cached for `rel` (inbox-relative, "/"-separated) if it was hashed at this size and mtime."""
         hit = self._known.get(rel)
-        return hit[2] if hit and hit[0] == size and hit[1] == mtime_ns else None
+        return hit[3] if hit is not None and hit[1] == size and hit[2] == mtime_ns else None
 
     def remember(self, rel: str, size: int, mtime_ns: int, sha: str) -> None:
-        self._known[rel] = (size, mtime_ns, sha)
-        self._pending.append((rel, size, mtime_ns, sha))
+        """Record the sha256 of `rel` at this size and mtime (written on `close`)."""
+        row = (rel, size, mtime_ns, sha)
+        self._known[rel] = row
+        self._pending.append(row)
 
     def close(self) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)", self._pending)
-        self._db.close()
+        """Merge what this tick remembered into the stored cache and close the file."""
+        try:
+            if self._pending:
+                self._db.execute("BEGIN IMMEDIATE")  # another tick may have written since we read
+                entries = self._read()[0]
+                entries.update((row[0], row) for row in self._pending)
+                rows = list(entries.values())
+                self._db.execute("INSERT OR REPLACE INTO packed VALUES (1, ?, ?, ?, ?)", (
+                    "\0".join(r[0] for r in rows), _packed_ints(r[1] for r in rows),  # "\0" is in no file name
+                    _packed_ints(r[2] for r in rows), "\0".join(r[3] for r in rows)))
+                self._db.execute("COMMIT")
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._db.close()
 
 
-def _walk_files(folder: Path, scan: Scan) -> Iterator[tuple[Path, os.stat_result]]:
-    """Regular files under folder, depth first, never following links."""
-    stack = [folder]
-    while stack:
-        current = stack.pop()
-        with os.scandir(current) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                path = Path(entry.path)
-                if entry.is_symlink():
-                    scan.skipped_links.append(path)
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name in RESERVED_DIRS or entry.name.startswith("."):
-                        continue
-                    stack.append(path)
-                    continue
-                if is_ignored_name(entry.name):
-                    scan.ignored += 1
-                    continue
-                info = entry.stat(follow_symlinks=False)
-                if not stat.S_ISREG(info.st_mode):
-                    scan.skipped_links.append(path)
-                    continue
-                yield path, info
+def _packed_ints(values: Iterable[int]) -> bytes:
+    # Native byte order: a cache carried to another machine only misreads into mismatches, i.e. re-hashes.
+    return array("q", values).tobytes()
+
+
+def _ints(data: bytes) -> list[int]:
+    values = array("q")
+    values.frombytes(data)
+    return values.tolist()
 
 
 def scan_inbox(raw_dir: Path, departments: set[str], processed: set[str], cache: StatCache, *,
@@ -115,61 +166,168 @@ def scan_inbox(raw_dir: Path, departments: set[str], processed: set[str], cache:
     the stability window (explicit so tests are deterministic).
     """
     grace = empty_grace_seconds if empty_grace_seconds is not None else 10 * stable_seconds
-    scan = Scan()
     if not raw_dir.is_dir():
-        return scan
-    root = raw_dir.resolve()
-    with os.scandir(root) as entries:
-        folders = sorted(entries, key=lambda e: e.name)
-    for entry in folders:
-        if entry.is_symlink():
-            scan.skipped_links.append(Path(entry.path))
-            continue
-        if not entry.is_dir(follow_symlinks=False):
-            if not is_ignored_name(entry.name) and entry.name.lower() != "readme.md":
-                scan.unknown_folders.append(Path(entry.path))
-            continue
-        if entry.name.startswith("."):
-            continue
-        if entry.name not in departments:
-            scan.unknown_folders.append(Path(entry.path))
-            continue
-        dept_dir = Path(entry.path)
-        for path, info in _walk_files(dept_dir, scan):
-            rel = path.relative_to(root).as_posix()
-            age = now - info.st_mtime
-            if age < stable_seconds:
-                scan.unstable.append(path)
-                continue
-            sha = cache.lookup(rel, info.st_size, info.st_mtime_ns)
-            fresh = sha is None
-            if sha is None:
-                sha = sha256_file(path)
-                after = path.stat(follow_symlinks=False)
-                if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
-                    scan.unstable.append(path)  # changed while we hashed it
-                    continue
-                cache.remember(rel, info.st_size, info.st_mtime_ns, sha)
-            drop = Drop(path=path, department=entry.name, sha256=sha, size=info.st_size, mtime=info.st_mtime,
-                        relative_name=path.relative_to(dept_dir).as_posix())
-            if sha in processed:
-                if fresh:
-                    scan.duplicates.append(drop)
-                else:
-                    scan.already_processed += 1
-                continue
-            if info.st_size == 0:
-                if age < grace:
-                    scan.unstable.append(path)
-                else:
-                    scan.empty.append(drop)
-                continue
-            processed.add(sha)  # the same bytes twice in one tick are one drop
-            scan.drops.append(drop)
-    # Oldest first, so a correction dropped after the original supersedes it within one tick too.
-    scan.drops.sort(key=lambda d: (d.mtime, d.path.as_posix()))
+        return Scan()
+    walk = _Walk(str(raw_dir.resolve()), departments, processed, cache, now=now, stable_seconds=stable_seconds,
+                 grace=grace)
+    # A tick with nothing new (the usual one) is settled by an optimistic walk that only collects the cached
+    # hashes and checks them against the ledger at once; anything to hash or decide sends it to the full walk.
+    scan = walk.idle()
+    if scan is None:
+        scan = Scan()
+        walk.inbox(scan)
+        # Oldest first, so a correction dropped after the original supersedes it within one tick too.
+        scan.drops.sort(key=lambda d: (d.mtime, d.path.as_posix()))
     return scan
 
 
+class _NotIdle(Exception):
+    """The optimistic walk met a file it cannot settle from the stat cache."""
+
+
+@dataclass
+class _Walk:
+    """Walks the inbox into a Scan: department folders in name order, each depth first, names sorted, never
+    following a link."""
+
+    root: str
+    departments: set[str]
+    processed: set[str]
+    cache: StatCache
+    now: float
+    stable_seconds: float
+    grace: float
+
+    def idle(self) -> Scan | None:
+        """The scan of a tick in which every stable file is cached and processed; None when that is not so.
+
+        Only then is it the full walk's scan: nothing is hashed, added or reported but links, unstable and
+        ignored files, unknown folders, in the same order.
+        """
+        scan, cached = Scan(), list[str]()
+        try:
+            self.inbox(scan, cached)
+        except _NotIdle:
+            return None
+        if not self.processed.issuperset(cached):  # one set operation instead of a lookup per file
+            return None
+        scan.already_processed = len(cached)
+        return scan
+
+    def inbox(self, scan: Scan, cached: list[str] | None = None) -> None:
+        """Every entry of the inbox root: a registered department's folder is walked, the rest reported."""
+        with os.scandir(self.root) as it:
+            folders = sorted(it, key=_BY_NAME)
+        for entry in folders:
+            if entry.is_symlink():
+                scan.skipped_links.append(Path(entry.path))
+            elif not entry.is_dir(follow_symlinks=False):
+                if not is_ignored_name(entry.name) and entry.name.lower() != "readme.md":
+                    scan.unknown_folders.append(Path(entry.path))
+            elif entry.name.startswith("."):
+                continue
+            elif entry.name not in self.departments:
+                scan.unknown_folders.append(Path(entry.path))
+            else:
+                self.department(entry.name, entry.path, scan, cached)
+
+    def department(self, department: str, folder: str, scan: Scan, cached: list[str] | None = None) -> None:
+        """Walk one department folder into `scan`; with `cached`, optimistically (see `idle`).
+
+        This loop is the idle tick's whole cost, so a file already seen costs its `DirEntry.stat` (one lstat,
+        which also tells links, folders and files apart) and a stat-cache lookup: no Path, no Drop, no call of
+        ours. The stack holds (folder, its path under the inbox root with a trailing "/", the stat cache's key).
+        """
+        known, processed, now, stable = self.cache.known, self.processed, self.now, self.stable_seconds
+        seen, stack = 0, [(folder, department + "/")]
+        while stack:
+            current, rel_dir = stack.pop()
+            with os.scandir(current) as it:
+                entries = sorted(it, key=_BY_NAME)
+            # The folder's lstat calls back to back, then the lookups back to back: each phase keeps its own
+            # working set in the CPU caches.
+            try:
+                infos = [e.stat(follow_symlinks=False) for e in entries]
+            except FileNotFoundError:  # something vanished since it was listed (an editor's lock file, say)
+                entries, infos = _still_there(entries)
+            for entry, info in zip(entries, infos, strict=True):
+                kind = info.st_mode & _S_IFMT
+                name = entry.name
+                if kind == _S_IFREG:
+                    if (name.startswith(_PREFIXES) or name.endswith(_SUFFIXES) or name in _EXACT
+                            or (_OTHER is not None and _OTHER.match(name))):
+                        scan.ignored += 1
+                        continue
+                    if now - info.st_mtime < stable:
+                        scan.unstable.append(Path(entry.path))
+                        continue
+                    hit = known.get(rel_dir + name)
+                    if hit is not None and hit[1] == info.st_size and hit[2] == info.st_mtime_ns:
+                        if cached is not None:
+                            cached.append(hit[3])
+                            continue
+                        if hit[3] in processed:
+                            seen += 1
+                            continue
+                    if cached is not None:
+                        raise _NotIdle
+                    _classify(department, entry.path, rel_dir + name, info, processed, self.cache, scan,
+                              age=now - info.st_mtime, grace=self.grace)
+                elif kind == _S_IFDIR:
+                    if name not in RESERVED_DIRS and not name.startswith("."):
+                        stack.append((entry.path, rel_dir + name + "/"))
+                elif kind != _S_IFLNK and is_ignored_name(name):
+                    scan.ignored += 1  # a lock file that is a socket or a fifo
+                else:
+                    scan.skipped_links.append(Path(entry.path))  # symlinks and special files
+        scan.already_processed += seen
+
+
+def _still_there(entries: list[os.DirEntry[str]]) -> tuple[list[os.DirEntry[str]], list[os.stat_result]]:
+    """The entries that still exist, with their lstat."""
+    kept = [(entry, info) for entry in entries if (info := _lstat(entry)) is not None]
+    return [e for e, _ in kept], [i for _, i in kept]
+
+
+def _lstat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    try:
+        return entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _classify(department: str, path: str, rel: str, info: os.stat_result, processed: set[str], cache: StatCache,
+              scan: Scan, *, age: float, grace: float) -> None:
+    """A stable regular file that is not a cached, processed one: hash it if needed and sort it into `scan`.
+
+    `rel` is its path under the inbox root ("<department>/…", "/"-separated), the stat cache's key.
+    """
+    sha = cache.lookup(rel, info.st_size, info.st_mtime_ns)
+    fresh = sha is None
+    if sha is None:
+        sha = sha256_file(Path(path))
+        after = os.lstat(path)
+        if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+            scan.unstable.append(Path(path))  # changed while we hashed it
+            return
+        cache.remember(rel, info.st_size, info.st_mtime_ns, sha)
+    drop = Drop(path=Path(path), department=department, sha256=sha, size=info.st_size, mtime=info.st_mtime,
+                relative_name=rel.split("/", 1)[1])
+    if sha in processed:
+        if fresh:
+            scan.duplicates.append(drop)  # a new name for processed bytes
+        else:
+            scan.already_processed += 1
+    elif info.st_size == 0:
+        if age < grace:
+            scan.unstable.append(drop.path)
+        else:
+            scan.empty.append(drop)
+    else:
+        processed.add(sha)  # the same bytes twice in one tick are one drop
+        scan.drops.append(drop)
+
+
 def is_supported(drop: Drop) -> bool:
+    """Whether the drop's file type is one the reader understands."""
     return drop.path.suffix.lower() in SUPPORTED_SUFFIXES

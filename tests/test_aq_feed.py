@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tasks.aq import (
@@ -322,3 +323,18 @@ def test_arrow_backed_feed_gives_the_same_days_in_any_row_order(tmp_path: Path) 
         return days.sort_values(["station", "date"], ignore_index=True)
 
     pd.testing.assert_frame_equal(by_station(ordered.station_days), by_station(shuffled.station_days))
+
+
+def test_bounds_check_ignores_what_null_slots_hold() -> None:
+    from tasks.aq.frame import within
+
+    # Slot 1 is null but its buffer holds -5 (writers leave anything there): only known values count.
+    values = np.array([3.0, -5.0, 7.0], dtype=np.float32)
+    validity = pa.py_buffer(np.packbits(np.array([1, 0, 1], dtype=np.uint8), bitorder="little").tobytes())
+    column = pd.Series(pd.arrays.ArrowExtensionArray(
+        pa.Array.from_buffers(pa.float32(), 3, [validity, pa.py_buffer(values.tobytes())], null_count=1)))
+    assert within(column, 0, 10)
+    assert not within(column, 0, 5)
+    assert not within(pd.Series(pd.arrays.ArrowExtensionArray(pa.array([1.0, -1.0, None]))), 0, 10)
+    assert within(pd.Series(pd.arrays.ArrowExtensionArray(pa.array([None, None], type=pa.float64()))), 0, 10)
+    assert within(pd.Series([np.nan, 2.0]), 0, 10) and not within(pd.Series([np.nan, 12.0]), 0, 10)

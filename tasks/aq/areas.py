@@ -39,13 +39,19 @@ def area_days(scored_station_days: pd.DataFrame, registry: StationRegistry,
     values = {p: days[p].to_numpy() if everyone else days[p].to_numpy()[assessed] for p in pollutants}
     prefecture = index.get(registry.prefecture_code or "", -1)
     county_rows = row_area != prefecture
-    parts = [(row_area[county_rows], county_rows)]
+    # Rows of each level: a mask, or None for all of them (no copy through a mask in the usual case).
+    parts: list[tuple[np.ndarray, np.ndarray | None]] = [
+        (row_area, None) if county_rows.all() else (row_area[county_rows], county_rows)]
     if prefecture >= 0:  # the city level averages every assessed station
-        parts.append((np.full(len(row_area), prefecture), np.ones(len(row_area), dtype=bool)))
+        parts.append((np.full(len(row_area), prefecture, dtype=row_area.dtype), None))
+
+    def stack(column: np.ndarray) -> np.ndarray:
+        return np.concatenate([column if mask is None else column[mask] for _, mask in parts])
+
     stacked = pd.DataFrame({
         "area": pd.Categorical.from_codes(np.concatenate([a for a, _ in parts]), categories=areas),
-        "date": np.concatenate([dates[m] for _, m in parts]),
-        **{p: np.concatenate([values[p][m] for _, m in parts]) for p in pollutants},
+        "date": stack(dates),
+        **{p: stack(values[p]) for p in pollutants},
     }, copy=False)
     grouped = stacked.groupby(["area", "date"], sort=True, observed=True)
     means = grouped[pollutants].mean()

@@ -49,36 +49,43 @@ def o3_daily(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     """O3 daily statistics from hourly values shaped (..., days*24) starting at 00:00 of the first day.
 
     Returns (daily max 8-hour mean, number of valid 8-hour windows, daily max 1-hour, valid hours), each shaped
-    (..., days). The max 8-hour is NaN unless valid (≥ 14 windows, or fewer but above 160 µg/m³).
+    (..., days); the two counts are int8. The max 8-hour is NaN unless valid (≥ 14 windows, or fewer but above
+    160 µg/m³).
     """
     by_hour, shape = _hours_first(hourly)
-    ok = ~np.isnan(by_hour)
+    max_1h = np.fmax.reduce(by_hour, axis=0)
+    missing = np.isnan(by_hour)
+    np.copyto(by_hour, 0.0, where=missing)  # missing hours add nothing to a window's sum
+    flags = (~missing).view(np.int8)
     # The windows ending 08:00 … 24:00 of a day start at hours 0 … 16 of that same day, so each day is summed
-    # on its own, the 17 windows at once, hour row by hour row.
-    filled = np.where(ok, by_hour, np.float64(0))  # float64 (a strong zero): exact sums for whole numbers
-    window_sums = filled[: standard.O3_WINDOW_STARTS].copy()
+    # on its own, the 17 windows at once, hour row by hour row (left to right: the same float64 sums always).
+    starts = standard.O3_WINDOW_STARTS
+    window_sums = by_hour[:starts].copy()
     for shift in range(1, 8):  # eight whole-row additions per window set
-        window_sums += filled[shift:shift + standard.O3_WINDOW_STARTS]
-    flags = ok.view(np.int8)
-    window_counts = flags[: standard.O3_WINDOW_STARTS].copy()
+        window_sums += by_hour[shift:shift + starts]
+    window_counts = flags[:starts].copy()
     for shift in range(1, 8):  # eight whole-row int8 additions
-        window_counts += flags[shift:shift + standard.O3_WINDOW_STARTS]
+        window_counts += flags[shift:shift + starts]
     valid_window = window_counts >= standard.MIN_HOURS_8H
-    means = np.full(window_sums.shape, np.nan)
-    np.divide(window_sums, window_counts, out=means, where=valid_window)
-    windows = valid_window.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.divide(window_sums, window_counts, out=window_sums)
+    np.copyto(means, np.nan, where=~valid_window)
+    windows = np.add.reduce(valid_window.view(np.int8), axis=0, dtype=np.int8)
     best = np.fmax.reduce(means, axis=0)
     valid = (windows >= standard.MIN_WINDOWS_O3_8H) | (best > standard.O3_8H_LIMIT)
-    return (np.where(valid, best, np.nan).reshape(shape), windows.reshape(shape),
-            np.fmax.reduce(by_hour, axis=0).reshape(shape), ok.sum(axis=0).reshape(shape))
+    return (np.where(valid, best, np.nan).reshape(shape), windows.reshape(shape), max_1h.reshape(shape),
+            np.add.reduce(flags, axis=0, dtype=np.int8).reshape(shape))
 
 
 def _hours_first(hourly: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    # (..., days*24) → (24, everything else) and the (..., days) shape of daily results: reductions over the
-    # hours then run along the first axis, as whole-row vector operations instead of one tiny loop per day.
+    # (..., days*24) → (24, everything else) in float64 and the (..., days) shape of daily results: reductions
+    # over the hours then run along the first axis, as whole-row vector operations instead of one tiny loop per
+    # day. One pass transposes and widens (float32 → float64 is exact), so sums are float64 whatever the input.
     x = np.asarray(hourly)
     shape = (*x.shape[:-1], x.shape[-1] // 24)
-    return np.ascontiguousarray(x.reshape(-1, 24).T), shape
+    by_hour = np.empty((24, x.size // 24))
+    by_hour[...] = x.reshape(-1, 24).T
+    return by_hour, shape
 
 
 def _windows_8h(x: np.ndarray) -> np.ndarray:
@@ -95,22 +102,25 @@ def _windows_8h(x: np.ndarray) -> np.ndarray:
 
 
 def mean_24h(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """24-hour means of hourly values shaped (..., days*24): (means, NaN unless ≥ 20 valid hours; valid hours)."""
+    """24-hour means of hourly values shaped (..., days*24): (means, NaN unless ≥ 20 valid hours; valid hours as
+    int8)."""
     by_hour, shape = _hours_first(hourly)
-    ok = ~np.isnan(by_hour)
-    n = ok.sum(axis=0)
-    total = np.where(ok, by_hour, np.float64(0)).sum(axis=0)  # float64 (a strong zero), whatever the input
+    missing = np.isnan(by_hour)
+    np.copyto(by_hour, 0.0, where=missing)
+    n = 24 - np.add.reduce(missing.view(np.int8), axis=0, dtype=np.int8)
+    total = by_hour.sum(axis=0)  # hour rows added in order, in float64
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n >= standard.MIN_HOURS_24H, total / n, np.nan).reshape(shape), n.reshape(shape)
 
 
-def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
+def station_days(feed: AqFeed, block: int = 16) -> pd.DataFrame:
     """Daily concentrations per station and Beijing calendar day that has any reading (rows by station, in the
     order stations first appear in the feed, then by date).
 
     Columns: station, date (datetime64[ns] at 00:00), so2 no2 pm10 co pm25 (24-hour means), o3_8h, o3_1h, each
     NaN where not valid; for hourly feeds also `<pollutant>_n` (valid hours; `o3_8h_n` = valid 8-hour windows).
-    Unrounded; `score` rounds them. Hourly data is reduced `block` stations at a time, so temporaries stay small.
+    Unrounded; `score` rounds them. Hourly data is reduced `block` stations at a time, so the temporaries of a
+    block stay in the CPU cache (a few hundred kB): larger blocks run several times slower per reading.
     """
     frame = feed.frame
     if feed.granularity == "daily":
@@ -123,7 +133,8 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
         return days.assign(date=np.asarray(days["date"].to_numpy(), dtype="datetime64[ns]"), **values)
     categories = frame["station"].cat.categories
     grid = feed.grid()
-    first, n_hours, slot = grid.first, grid.n_slots, grid.position
+    first, n_hours = grid.first, grid.n_slots
+    slot = None if grid.complete else grid.position
     n_st, n_days = len(categories), n_hours // 24
     # Pollutants are reduced in parallel threads (numpy and Arrow release the GIL). A feed that is the complete
     # station × hour grid in order is read block by block straight from its column; any other is first
@@ -134,27 +145,28 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
         buffers.put(np.empty((n_st, n_hours) if not grid.complete else (0, 0)))
 
     def reduce(p: str) -> dict[str, np.ndarray]:
-        buffer = buffers.get()
+        buffer, column = buffers.get(), frame[p]
         try:
-            if not grid.complete:
+            if slot is not None:  # not the complete grid: scatter
                 buffer.fill(np.nan)
                 start = 0
-                for piece in pieces(frame[p]):
+                for piece in pieces(column):
                     buffer.ravel()[slot[start:start + len(piece)]] = piece
                     start += len(piece)
             names = (p, f"{p}_n") if p != "o3" else ("o3_8h", "o3_8h_n", "o3_1h", "o3_n")
             reducer = mean_24h if p != "o3" else o3_daily
-            results = [np.empty((n_st, n_days)) for _ in names]
+            results = [np.empty((n_st, n_days), dtype=np.int16 if name.endswith("_n") else np.float64)
+                       for name in names]
+            float32_source = is_float32(column)
             for lo in range(0, n_st, block):
                 hi = min(lo + block, n_st)
                 hourly = buffer[lo:hi] if not grid.complete else \
-                    rows(frame[p], lo * n_hours, hi * n_hours).reshape(hi - lo, n_hours)
-                for target, value in zip(results, reducer(hourly), strict=True):
-                    target[lo:hi] = value
+                    rows(column, lo * n_hours, hi * n_hours).reshape(hi - lo, n_hours)
+                for name, target, value in zip(names, results, reducer(hourly), strict=True):
+                    target[lo:hi] = value if name.endswith("_n") else _unfloat32(value, float32_source, name)
         finally:
             buffers.put(buffer)
-        return {name: result if name.endswith("_n") else _unfloat32(result, is_float32(frame[p]), name)
-                for name, result in zip(names, results, strict=True)}
+        return dict(zip(names, results, strict=True))
 
     out: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(workers) as pool:
@@ -162,15 +174,22 @@ def station_days(feed: AqFeed, block: int = 64) -> pd.DataFrame:
             out.update(part)
     seen = sum(out[f"{p}_n"] for p in (*MEANS_24H, "o3"))
     has = np.asarray(seen).ravel() > 0
+
+    def present(values: np.ndarray) -> np.ndarray:  # the station-days with any reading (usually all of them)
+        return values.ravel() if everything else values.ravel()[has]
+
+    everything = bool(has.all())
     dates = (first * HOUR_NS + np.arange(n_days, dtype=np.int64) * DAY_NS).view("datetime64[ns]")
+    code_dtype = np.int16 if n_st < 32_000 else np.int32
     data: dict[str, object] = {
-        "station": pd.Categorical.from_codes(np.repeat(np.arange(n_st), n_days)[has], categories=categories),
-        "date": np.tile(dates, n_st)[has],
+        "station": pd.Categorical.from_codes(present(np.repeat(np.arange(n_st, dtype=code_dtype), n_days)),
+                                             categories=categories),
+        "date": present(np.tile(dates, n_st)),
     }
     for p in (*MEANS_24H, "o3_8h", "o3_1h"):
-        data[p] = out[p].ravel()[has]
+        data[p] = present(out[p])
     for p in (*MEANS_24H, "o3_8h", "o3"):
-        data[f"{p}_n"] = out[f"{p}_n"].ravel()[has].astype(np.int16)
+        data[f"{p}_n"] = present(out[f"{p}_n"])
     return pd.DataFrame(data, copy=False)
 
 

@@ -211,12 +211,21 @@ def _stations(col: pa.ChunkedArray, name: str, header: str, first_row: int) -> t
     start = 0
     for chunk, lookup in zip(encoded.chunks, lookups, strict=True):
         indices = chunk.indices.fill_null(len(lookup) - 1) if chunk.null_count else chunk.indices
-        codes[start:start + len(chunk)] = lookup.astype(codes.dtype)[indices.to_numpy()]  # faster than np.take
+        target = codes[start:start + len(chunk)]
+        if not chunk.null_count and _identity(lookup):
+            target[:] = indices.to_numpy()  # the dictionary is the station list itself: a narrowing copy
+        else:
+            target[:] = lookup.astype(codes.dtype)[indices.to_numpy()]  # faster than np.take
         start += len(chunk)
     if len(codes) and codes.min() < 0:
         raise FeedError([critical("missing_station", "站点为空", "the station is empty", sheet=name,
                                   row=first_row + int(np.argmax(codes < 0)), column=header)])
     return codes, list(stations)
+
+
+def _identity(lookup: np.ndarray) -> bool:
+    """Whether a chunk's dictionary lookup maps every index to itself (its last slot is for nulls)."""
+    return bool(np.array_equal(lookup[:-1], np.arange(len(lookup) - 1)))
 
 
 def _csv_headers(file: Path, name: str) -> tuple[list[str], str]:

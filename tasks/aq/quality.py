@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from tasks.aq.feed import AqFeed
-from tasks.aq.frame import arrow_of, min_max, sample
+from tasks.aq.frame import arrow_of, sample, within
 from tasks.aq.grid import Grid, time_ticks
 from tasks.aq.parsing import HOUR_NS
 from tasks.aq.registry import StationRegistry
@@ -86,8 +86,7 @@ def check_feed(feed: AqFeed, registry: StationRegistry, as_of: dt.date | None = 
     checked_columns = [c for c in frame.columns if c in ABSURD_MAX or c == "aqi"]
     for column in [c for c in checked_columns if not (c == "co" and unit_issues)]:
         top = 500 if column == "aqi" else ABSURD_MAX[column]
-        low, high = min_max(frame[column])
-        if not (low < 0 or high > top):
+        if within(frame[column], 0, top):
             continue  # the usual case, settled without converting the column
         v = np.array(frame[column].to_numpy(), dtype=np.float64)  # a writable copy: values get set aside
         for bad, rule, zh, en in ((v < 0, "negative_value", "为负值", "are negative"),
@@ -141,9 +140,11 @@ def _validity(feed: AqFeed, registry: StationRegistry, codes: np.ndarray, catego
 
 def _duplicates(feed: AqFeed, keep: np.ndarray | None, issues: list[Issue]) -> np.ndarray | None:
     """Rows to keep after repeated station-times (None: no repeats); conflicting repeats are critical."""
-    key = feed.grid().position
-    if len(key) == 0 or feed.grid().increasing:
+    if feed.grid().increasing:
         return None  # sorted by station and time, as feeds usually are: no repeats
+    key = feed.grid().position
+    if len(key) == 0:
+        return None
     counts = np.bincount(key if keep is None else key[keep], minlength=int(key.max()) + 1)
     if counts.max() <= 1:
         return None

@@ -14,6 +14,8 @@ Concentrations enter the IAQI formula as integers in each table's unit (CO in te
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -101,23 +103,33 @@ def iaqi(rounded: np.ndarray, pollutant: str) -> np.ndarray:
 
     Linear interpolation between breakpoints, rounded up (进位取整) in integer arithmetic. Above the top
     breakpoint the index is capped at 500, except O3 8-hour above 800 µg/m³, which HJ 633 does not index
-    (NaN: the 1-hour O3 index reports it instead).
+    (NaN: the 1-hour O3 index reports it instead). Negative concentrations have no index (NaN).
     """
     conc = np.asarray(rounded, dtype=np.float64)
-    known = ~np.isnan(conc)
-    c = np.where(known, conc, 0).astype(np.int64)
+    table = _iaqi_table(pollutant)
+    # Slot 0 of the table is "no index" (missing or negative), slots 1 … top+1 the integer concentrations 0 … top,
+    # the last slot anything above the top breakpoint: one gather instead of per-value interpolation.
+    slot = np.where(np.isnan(conc), -1.0, conc)
+    np.clip(slot, -1.0, float(len(table) - 2), out=slot)
+    slot += 1.0
+    return table[slot.astype(np.intp)]
+
+
+@functools.cache
+def _iaqi_table(pollutant: str) -> np.ndarray:
+    """IAQI of every integer concentration 0 … top breakpoint (HJ 633 Table 1, rounded up exactly), framed by
+    NaN for "no index" at slot 0 and the above-the-top value at the last slot."""
     bp = np.asarray(BREAKPOINTS[pollutant], dtype=np.int64)
     steps = np.asarray(IAQI_STEPS[: len(bp)], dtype=np.int64)
+    c = np.arange(bp[-1] + 1, dtype=np.int64)
     j = np.clip(np.searchsorted(bp, c, side="right") - 1, 0, len(bp) - 2)
     num = (steps[j + 1] - steps[j]) * (c - bp[j])
     den = bp[j + 1] - bp[j]
-    value = steps[j] - (-num // den)  # ceiling division: num ≥ 0, den > 0
-    top = c > bp[-1]
-    if pollutant == "o3_8h":
-        known = known & ~top
-    else:
-        value = np.where(top, steps[-1], value)
-    return np.where(known & (c >= 0), value, np.nan)
+    value = (steps[j] - (-num // den)).astype(np.float64)  # ceiling division: num ≥ 0, den > 0
+    above = np.nan if pollutant == "o3_8h" else float(steps[-1])
+    table = np.concatenate([[np.nan], value, [above]])
+    table.flags.writeable = False
+    return table
 
 
 def category(aqi: np.ndarray) -> np.ndarray:
