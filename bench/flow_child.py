@@ -75,10 +75,11 @@ def run_flow(staging: Path) -> dict[str, Any]:
 def run_plain(staging: Path) -> dict[str, Any]:
     """judge_file + load_drop + receipt per file, in discovery order, in this process (no orchestration)."""
     from tasks.contracts import Outcome
-    from tasks.discover import StatCache, scan_inbox
+    from tasks.discover import scan_inbox
     from tasks.pipeline.context import run_context
     from tasks.pipeline.ingest import judge_file
     from tasks.receipts import write_receipt
+    from tasks.statcache import StatCache
     from warehouse.db import upgrade
     from warehouse.dims import sync_dimensions
     from warehouse.load import load_drop

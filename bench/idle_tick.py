@@ -23,7 +23,8 @@ from sqlalchemy import insert
 from bench.catalog import bench_catalog
 from bench.datagen import drop_table
 from expectations.loader import load_catalog
-from tasks.discover import Scan, StatCache, scan_inbox, sha256_file
+from tasks.discover import Scan, scan_inbox, sha256_file
+from tasks.statcache import StatCache
 from warehouse.db import make_engine, upgrade
 from warehouse.models import DropLedger
 from warehouse.queries import seen_hashes

@@ -18,10 +18,11 @@ from bench.catalog import catalog_for_rows
 from bench.common import Case, RunResult, Stopwatch
 from expectations.models import Catalog
 from tasks.contracts import Outcome, Verdict, outcome_for
-from tasks.discover import StatCache, scan_inbox
+from tasks.discover import scan_inbox
 from tasks.normalize.frame import empty_frame, normalize
 from tasks.read import ReadError, ReadLimits, read_table
 from tasks.receipts import quarantine_copy, write_receipt
+from tasks.statcache import StatCache
 from tasks.validate import validate_rows
 from warehouse.curated import publish_after_loads
 from warehouse.db import make_engine, upgrade

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 import tasks.discover as discover
-from tasks.discover import StatCache, is_ignored_name, scan_inbox
+from tasks.discover import is_ignored_name, scan_inbox
+from tasks.statcache import StatCache
 
 NOW = 2_000_000_000.0
 OLD = NOW - 3600

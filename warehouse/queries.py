@@ -106,4 +106,4 @@ def was_loaded(engine: Engine, sha256: str) -> str | None:
 def seen_hashes(engine: Engine) -> set[str]:
     """Every sha256 in the ledger (one indexed column; discovery skips these without reading the files)."""
     with engine.connect() as conn:
-        return set(conn.execute(select(LEDGER.c.sha256)).scalars())
+        return set(conn.execute(select(LEDGER.c.sha256)).scalars().all())

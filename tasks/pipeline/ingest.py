@@ -17,12 +17,13 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.models import Catalog
 from tasks.contracts import Drop, Issue, Outcome, Severity, Verdict, outcome_for
-from tasks.discover import Scan, StatCache, is_supported, scan_inbox
+from tasks.discover import Scan, is_supported, scan_inbox
 from tasks.normalize.frame import empty_frame, read_drop
 from tasks.pipeline.context import RunContext
 from tasks.pipeline.feeds import read_station_feed
 from tasks.read import ReadLimits
 from tasks.receipts import quarantine_copy, write_receipt
+from tasks.statcache import StatCache
 from tasks.validate import validate_rows
 from warehouse.changes import ObservationChanges
 from warehouse.db import upgrade
