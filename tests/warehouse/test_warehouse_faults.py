@@ -22,16 +22,14 @@ from wh_helpers import (
     T0,
     UNEMPLOYMENT,
     checksum,
-    content_of,
     current,
     frame,
-    make_drop,
-    verdict,
+    load_rows,
 )
 
 from warehouse.db import make_engine
 from warehouse.faults import set_fault_hook
-from warehouse.load import LoadOutcome, load_drop
+from warehouse.load import LoadOutcome
 from warehouse.retry import is_transient_error, retry_transient
 
 FIRST = frame([(JOBS, CHUXIONG, "2021-03", "100"), (JOBS, SHUANGBAI, "2021-03", "200"),
@@ -66,12 +64,11 @@ def _fail_at(stage: str, after_rows: int | None = None) -> None:
 
 
 def _second(engine: Engine, **kwargs: Any) -> Any:
-    return load_drop(engine, make_drop(content_of(SECOND), "second.csv"), verdict(SECOND),
-                     recorded_at=T0 + dt.timedelta(days=2), **kwargs)
+    return load_rows(engine, SECOND, T0 + dt.timedelta(days=2), "second.csv", **kwargs)
 
 
 def test_a_failure_anywhere_leaves_the_warehouse_unchanged(engine: Engine, faults: list[Any]) -> None:
-    load_drop(engine, make_drop(content_of(FIRST)), verdict(FIRST), recorded_at=T0)
+    load_rows(engine, FIRST)
     before, view = checksum(engine), current(engine)
     try:
         for k in range(1, len(SECOND) + 1):  # raise after k staged rows, k = 1..n (SQLite's ioerr loop)
@@ -108,8 +105,7 @@ def test_a_transient_lock_is_retried_and_the_file_loads(engine: Engine, faults: 
     timer = threading.Timer(0.6, release)
     timer.start()
     try:
-        result = load_drop(impatient, make_drop(content_of(FIRST)), verdict(FIRST), recorded_at=T0,
-                           max_attempts=30)
+        result = load_rows(impatient, FIRST, max_attempts=30)
     finally:
         timer.join()
         holder.close()
@@ -124,7 +120,7 @@ def test_a_lock_held_too_long_gives_up_after_max_attempts(engine: Engine) -> Non
     release, holder = _hold_write_lock(engine)
     try:
         with pytest.raises(exc.OperationalError) as raised:
-            load_drop(impatient, make_drop(content_of(FIRST)), verdict(FIRST), recorded_at=T0, max_attempts=2)
+            load_rows(impatient, FIRST, max_attempts=2)
         assert is_transient_error(raised.value)
     finally:
         release()
@@ -137,14 +133,14 @@ def test_a_data_error_is_raised_at_once_without_retry(engine: Engine, faults: li
     before = checksum(engine)
     rows = FIRST.assign(value=[1.5, Decimal("2"), Decimal("3")])  # a float: the reader's bug, not the data's
     with pytest.raises(TypeError, match="Decimal"):
-        load_drop(engine, make_drop(content_of(rows)), verdict(rows), recorded_at=T0)
+        load_rows(engine, rows)
     assert [stage for stage, _ in faults].count("begin") == 1
     assert checksum(engine) == before
 
 
 def test_naive_timestamps_are_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        load_drop(engine, make_drop(b"x"), verdict(FIRST), recorded_at=dt.datetime(2021, 4, 8))
+        load_rows(engine, FIRST, dt.datetime(2021, 4, 8))
 
 
 def _wrapped(original: BaseException, kind: type[exc.DBAPIError] = exc.OperationalError) -> exc.DBAPIError:

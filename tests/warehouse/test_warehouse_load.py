@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 import pandas as pd
 import pytest
@@ -21,22 +22,19 @@ from wh_helpers import (
     content_of,
     current,
     frame,
+    load_rows,
     make_drop,
     scalar,
-    verdict,
 )
 
 from tasks.contracts import Issue, Outcome, Severity
-from warehouse.load import LoadOutcome, LoadResult, load_drop
+from warehouse.load import LoadOutcome
 from warehouse.queries import current_values, observations_as_of, seen_hashes, was_loaded
 
 MARCH = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300"),
                (UNEMPLOYMENT, PREFECTURE, "2021-03", "4.1"), (MATERNAL, PREFECTURE, "2021-03", "16")])
 
-
-def _load(engine: Engine, rows: pd.DataFrame, at: dt.datetime = T0, name: str = "march.csv",
-          outcome: Outcome = Outcome.LOAD, issues: list[Issue] | None = None) -> LoadResult:
-    return load_drop(engine, make_drop(content_of(rows), name), verdict(rows, outcome, issues), recorded_at=at)
+_load = partial(load_rows, name="march.csv")
 
 
 def test_loaded_rows_appear_in_the_current_view_with_their_provenance(engine: Engine) -> None:

@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
-from wh_helpers import CHUXIONG, JOBS, PREFECTURE, T0, UNEMPLOYMENT, catalog, content_of, frame, make_drop, verdict
+from wh_helpers import CHUXIONG, JOBS, PREFECTURE, UNEMPLOYMENT, catalog, frame, load_rows
 
 from warehouse.db import alembic_config, current_revision, make_engine, upgrade
 from warehouse.dims import decimal_text, sync_dimensions
-from warehouse.load import LoadOutcome, load_drop
+from warehouse.load import LoadOutcome
 from warehouse.models import metadata
 from warehouse.queries import current_values
 from warehouse.views import BI_VIEWS
@@ -92,7 +92,7 @@ def test_decimal_values_round_trip_exactly(engine: Engine) -> None:
     15 significant digits on both backends (REAL on SQLite, NUMERIC on PostgreSQL)."""
     periods = [f"2021-{m:02d}" for m in range(1, 13)]
     rows = frame([(UNEMPLOYMENT, CHUXIONG, periods[i], v) for i, v in enumerate(EXACT)])
-    result = load_drop(engine, make_drop(content_of(rows)), verdict(rows), recorded_at=T0)
+    result = load_rows(engine, rows)
     assert result.outcome == LoadOutcome.LOADED and result.rows_loaded == len(EXACT)
     with engine.connect() as conn:
         view = conn.execute(text("SELECT period, value_text, value FROM v_observation_current")).all()

@@ -10,22 +10,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, text
-from wh_helpers import (
-    CHUXIONG,
-    JOBS,
-    LUFENG,
-    PREFECTURE,
-    SHUANGBAI,
-    T0,
-    UNEMPLOYMENT,
-    catalog,
-    content_of,
-    frame,
-    make_drop,
-    verdict,
-)
+from wh_helpers import CHUXIONG, JOBS, LUFENG, PREFECTURE, SHUANGBAI, T0, UNEMPLOYMENT, catalog, frame, load_rows
 
-from warehouse.load import load_drop
 from warehouse.models import FactAlert, FactTargetStatus
 from warehouse.views import BI_VIEWS
 
@@ -118,8 +104,8 @@ def test_open_alerts_show_only_unresolved_alerts_with_names(evaluated: Engine) -
 def test_observation_views_split_current_and_history(engine: Engine) -> None:
     first = frame([(JOBS, SHUANGBAI, "2021-03", "10")])
     second = frame([(JOBS, SHUANGBAI, "2021-03", "12")])
-    load_drop(engine, make_drop(content_of(first), "a.csv"), verdict(first), recorded_at=T0)
-    load_drop(engine, make_drop(content_of(second), "b.csv"), verdict(second), recorded_at=T0 + dt.timedelta(1))
+    load_rows(engine, first, name="a.csv")
+    load_rows(engine, second, T0 + dt.timedelta(1), "b.csv")
     history = _rows(engine, "SELECT value_text, is_current, source_file FROM v_observation_history "
                             "ORDER BY observation_id")
     assert [tuple(r) for r in history] == [("10", 0, "a.csv"), ("12", 1, "b.csv")]

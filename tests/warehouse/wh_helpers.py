@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:  # when run as a script from a subprocess
 
 from expectations.loader import load_catalog  # noqa: E402
 from tasks.contracts import NORMALIZED_COLUMNS, Drop, Issue, Outcome, Verdict  # noqa: E402
+from warehouse.load import LoadResult, load_drop  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = dt.datetime(2021, 4, 8, 10, 0, tzinfo=SHANGHAI)
@@ -73,6 +74,13 @@ def verdict(rows: pd.DataFrame, outcome: Outcome = Outcome.LOAD, issues: list[Is
     return Verdict(outcome, rows, list(issues or []))
 
 
+def load_rows(engine: Engine, rows: pd.DataFrame, at: dt.datetime = T0, name: str = "progress.csv", *,
+              outcome: Outcome = Outcome.LOAD, issues: list[Issue] | None = None, **options: Any) -> LoadResult:
+    """Load a frame as one drop of its own bytes (`content_of`) recorded at `at`; `options` go to `load_drop`."""
+    return load_drop(engine, make_drop(content_of(rows), name), verdict(rows, outcome, issues), recorded_at=at,
+                     **options)
+
+
 def checksum(engine: Engine) -> str:
     """sha256 over every row of the tables a load writes."""
     digest = hashlib.sha256()
@@ -112,7 +120,6 @@ def big_frame(n_rows: int) -> pd.DataFrame:
 def load_pickled(url: str, frame_path: str, sha256: str) -> dict[str, Any]:
     """Load a pickled frame as one drop once stdin says go (the subprocess side of the crash test)."""
     from warehouse.db import make_engine
-    from warehouse.load import load_drop
 
     rows = pd.read_pickle(frame_path)
     sys.stdin.readline()
@@ -127,7 +134,6 @@ def concurrent_worker(url: str, barrier: Any, rounds: list[list[tuple[str, str, 
                       results: Any, worker: int) -> None:
     """Each round: wait at the barrier with the other workers, then try to load every file of the round."""
     from warehouse.db import make_engine
-    from warehouse.load import load_drop
 
     engine = make_engine(url)
     try:
