@@ -44,7 +44,9 @@ class Issue:
 
 
 # Columns of the normalized frame, in order. `value` holds decimal.Decimal objects in canonical units (never a
-# float, never 0 for a missing value); `source_sheet`/`source_row` point at the cell the row came from.
+# float, never 0 for a missing value); `source_sheet`/`source_row` point at the cell the row came from. Text
+# columns are pandas categoricals when the normalizer made them (object columns of str are accepted too); a
+# missing text is a missing value (pd.isna), not necessarily None. `source_row` is int64.
 NORMALIZED_COLUMNS: tuple[str, ...] = (
     "target_id",  # catalog id
     "county_code",  # 6-digit code; the prefecture's own code for 全州 rows

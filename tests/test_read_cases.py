@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from expectations.loader import load_catalog
@@ -77,7 +78,7 @@ def _rows(frame: object) -> list[list[str]]:
                 assert isinstance(value, Decimal), f"value {value!r} is not a Decimal"
                 row.append(format(value, "f"))
             else:
-                row.append("" if value is None else str(value))
+                row.append("" if pd.isna(value) else str(value))  # a categorical's missing text is NaN
         out.append(row)
     return out
 

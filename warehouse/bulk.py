@@ -78,9 +78,17 @@ def table_state(conn: Connection) -> tuple[int, int]:
     return int(count), int(top)
 
 
+def _arrow_text(column: pd.Series) -> pa.Array:
+    if isinstance(column.dtype, pd.CategoricalDtype):  # codes into a few distinct texts: no per-row objects
+        codes = column.cat.codes.to_numpy()
+        texts = pa.array(column.cat.categories.to_numpy(dtype=object), pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), texts).dictionary_decode()
+    return pa.array(column.to_numpy(dtype=object), pa.string())
+
+
 def text_arrays(rows: pd.DataFrame) -> dict[str, pa.Array]:
     """The text columns of prepared rows as Arrow strings (built once per load: COPY and curated both use them)."""
-    return {c: pa.array(rows[c].to_numpy(dtype=object), pa.string()) for c in _TEXT_COLUMNS}
+    return {c: _arrow_text(rows[c]) for c in _TEXT_COLUMNS}
 
 
 def write_observations(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame, *, sha256: str,

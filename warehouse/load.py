@@ -27,8 +27,9 @@ from warehouse.db import write_connection
 from warehouse.dims import ensure_periods
 from warehouse.faults import fault_point
 from warehouse.ledger import claim, finish_ledger, record_duplicate, record_sighting, write_checks
-from warehouse.loadchecks import check_cumulative_not_decreasing, prepare_rows
+from warehouse.loadchecks import check_cumulative_not_decreasing
 from warehouse.models import DimCounty, DimTarget
+from warehouse.prepare import prepare_rows
 from warehouse.queries import KEY, current_series_query, fetch_frame
 from warehouse.retry import retry_transient
 

@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 
 from tasks.contracts import NORMALIZED_COLUMNS, Issue
-from tasks.normalize.columns import BoolArray, Coded, Column, ObjArray, blank, map_unique, obj_array, pick, same
+from tasks.normalize.columns import (
+    BoolArray,
+    Coded,
+    Column,
+    ObjArray,
+    blank,
+    categorical,
+    map_unique,
+    obj_array,
+    pick,
+    same,
+)
 from tasks.normalize.fields import (
     Helpers,
     report_flags,
@@ -132,8 +143,9 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
         "status": status[ok],
         "note": note[ok], "source_sheet": same(len(good_ids), sheet.name),
     }
-    # object columns keep None as None (pandas 3 would infer a string dtype and turn None into NaN)
-    # (and the fresh arrays are taken as they are: no copies, no consolidation into one 2-D block)
-    series = {k: pd.Series(v, dtype=object, copy=False) for k, v in columns.items()}
+    # Text columns become categoricals; `value` stays an object column of Decimals (pandas 3 would infer a
+    # type and turn None into NaN), taken as it is: no copy, no consolidation into one 2-D block.
+    series = {k: pd.Series(v, dtype=object, copy=False) if k == "value" else pd.Series(categorical(v), copy=False)
+              for k, v in columns.items()}
     series["source_row"] = pd.Series(numbers[ok].astype(np.int64), copy=False)
     return pd.DataFrame({c: series[c] for c in NORMALIZED_COLUMNS}, copy=False)
