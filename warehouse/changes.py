@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,21 @@ class ObservationChanges:
 
     def years(self) -> set[str]:
         """Years (of `period`) whose partitions these changes touch (supersession stays within a key's year)."""
-        return set(pc.unique(_years(self.appended)).to_pylist())
+        return set(self._by_year)
 
+    def appended_in(self, year: str) -> pa.Table:
+        """The appended rows whose period lies in `year` (ids ascending; empty when none)."""
+        return self._by_year.get(year, self.appended.slice(0, 0))
 
-def _years(table: pa.Table) -> pa.ChunkedArray:
-    return pc.utf8_slice_codeunits(table["period"], 0, 4)
+    @cached_property
+    def _by_year(self) -> dict[str, pa.Table]:
+        """The appended rows split by the year of their period; a load of one year is its table as is (no copy)."""
+        periods = pc.unique(self.appended["period"]).to_pylist()
+        years = sorted({p[:4] for p in periods if p is not None})
+        if len(years) <= 1:
+            return {y: self.appended for y in years}
+        year_of = pc.utf8_slice_codeunits(self.appended["period"], 0, 4)
+        return {y: self.appended.filter(pc.equal(year_of, y)) for y in years}
 
 
 def build_changes(rows: pd.DataFrame, ids: np.ndarray, superseded: pd.DataFrame, *, sha256: str, load_id: int,
@@ -86,13 +97,13 @@ def build_changes(rows: pd.DataFrame, ids: np.ndarray, superseded: pd.DataFrame,
 
 def apply_changes(previous: pa.Table, year: str, changes: Sequence[ObservationChanges]) -> pa.Table:
     """The partition of `year` after `changes` (in load order), given the partition `previous` before them."""
-    table = previous.cast(OBSERVATION_SCHEMA)
+    table = previous if previous.schema == OBSERVATION_SCHEMA else previous.cast(OBSERVATION_SCHEMA)
     for change in changes:
         if change.superseded.num_rows and table.num_rows:
             table = _supersede(table, change.superseded)
-        added = change.appended.filter(pc.equal(_years(change.appended), year))
+        added = change.appended_in(year)
         if added.num_rows:
-            table = pa.concat_tables([table, added])
+            table = pa.concat_tables([table, added]) if table.num_rows else added
     return table
 
 

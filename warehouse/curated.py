@@ -3,7 +3,8 @@
 Files are published after the database commit, each written to a temp file in the same directory, fsynced and
 renamed over the old one, so a reader sees the old or the new partition, never a truncated one (G5).
 `_manifest.json` records the database signature (row count, max id, change markers) of every partition
-written; `curated_is_stale` compares it with the database, and `rebuild_curated` rewrites everything.
+written, and fact_observation's count:max_id when all its partitions were current; `curated_is_stale` compares
+them with the database, and `rebuild_curated` rewrites everything.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from sqlalchemy import JSON, Connection, Engine, Numeric, Table, func, select
 from warehouse.bulk import table_state
 from warehouse.changes import ObservationChanges, apply_changes, partition_signature
 from warehouse.curated_io import (
-    BATCH_ROWS,
     DEC,
     OBSERVATION_SCHEMA,
     arrow_type,
@@ -95,9 +95,18 @@ def _content_signature(frame: pd.DataFrame, key: str) -> str:
     return f"{len(frame)}:{frame[key].max()}:{digest}"
 
 
-def database_signatures(conn: Connection) -> dict[str, dict[str, str]]:
-    """Per table and year, the signature of what the database holds now."""
-    out = {name: _period_signatures(conn, name) for name in _BY_PERIOD}
+def database_signatures(conn: Connection, recorded: dict[str, str] | None = None,
+                        state: str | None = None) -> dict[str, dict[str, str]]:
+    """Per table and year, the signature of what the database holds now.
+
+    `recorded` and `state`: fact_observation's signatures and state ("count:max_id") in the manifest. When that
+    state is still the table's, nothing changed since every partition was current (rows are never deleted, and
+    every supersession inserts a row), so `recorded` are its signatures: a count and an indexed max instead of
+    grouping every row by year.
+    """
+    out = {name: _period_signatures(conn, name) for name in _BY_PERIOD if name != "fact_observation"}
+    unchanged = recorded is not None and state is not None and state == "{}:{}".format(*table_state(conn))
+    out["fact_observation"] = dict(recorded or {}) if unchanged else _period_signatures(conn, "fact_observation")
     for name, (key, _stamp) in _BY_TIME.items():
         out[name] = {y: _content_signature(p, key) for y, p in _time_partitions(conn, name).items()}
     return out
@@ -114,11 +123,6 @@ def _write_observation_year(conn: Connection, curated_dir: Path, year: str) -> N
     write_batches(partition_path(curated_dir, "fact_observation", year), OBSERVATION_SCHEMA,
                   read_observation_year(conn, year))
     fault_point("curated_partition", table="fact_observation", year=year)
-
-
-def read_manifest(curated_dir: Path) -> dict[str, dict[str, str]]:
-    """The signatures recorded by the last publish ({} when there is none or it is unreadable)."""
-    return _read_payload(curated_dir)[0]
 
 
 def _read_payload(curated_dir: Path) -> tuple[dict[str, dict[str, str]], str | None]:
@@ -248,8 +252,7 @@ def _publish_changes(conn: Connection, curated_dir: Path, entry: dict[str, str],
             return None
     for year in years:
         updated = apply_changes(previous.pop(year), year, chain)
-        write_batches(partition_path(curated_dir, "fact_observation", year), OBSERVATION_SCHEMA,
-                      updated.to_batches(max_chunksize=BATCH_ROWS))
+        write_batches(partition_path(curated_dir, "fact_observation", year), OBSERVATION_SCHEMA, [updated])
         fault_point("curated_partition", table="fact_observation", year=year)
         entry[year] = partition_signature(updated)
     if fresh:  # the table held nothing before: partitions of any other year are leftovers
@@ -290,9 +293,9 @@ def publish_after_loads(engine: Engine, curated_dir: Path,
 
 def curated_is_stale(engine: Engine, curated_dir: Path) -> bool:
     """True when the curated files do not match the database (missing, behind, or a publish failed)."""
-    manifest = read_manifest(curated_dir)
+    manifest, state = _read_payload(curated_dir)
     with _snapshot(engine) as conn:
-        current = database_signatures(conn)
+        current = database_signatures(conn, manifest.get("fact_observation"), state)
     if any(manifest.get(name, {}) != current[name] for name in CURATED_TABLES):
         return True
     return any(not partition_path(curated_dir, name, year).is_file()

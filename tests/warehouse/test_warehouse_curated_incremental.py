@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from wh_helpers import (
     CHUXIONG,
     JOBS,
@@ -28,7 +29,9 @@ from wh_helpers import (
 )
 
 import warehouse.curated as curated_module
+import warehouse.curated_io as curated_io
 from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publish_curated, rebuild_curated
+from warehouse.curated_io import OBSERVATION_SCHEMA
 from warehouse.load import LoadResult, load_drop
 
 FIRST = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
@@ -150,3 +153,62 @@ def test_a_fresh_table_drops_leftover_partitions_of_another_database(engine: Eng
     publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
     assert reads == [] and not stray.exists()
     _assert_same_as_rebuild(engine, curated, tmp_path)
+
+
+def test_the_check_after_a_publish_trusts_the_recorded_state_and_still_sees_changes(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    curated = tmp_path / "curated"
+    first = _load(engine, FIRST, "first.csv", 0)
+    publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
+    grouped: list[str] = []
+    original = curated_module._period_signatures
+
+    def spy(conn: Any, name: str) -> dict[str, str]:
+        grouped.append(name)
+        return original(conn, name)
+
+    monkeypatch.setattr(curated_module, "_period_signatures", spy)
+    assert not curated_is_stale(engine, curated)
+    assert "fact_observation" not in grouped  # the manifest's state is the table's: no scan of every row
+    with engine.begin() as conn:  # a row deleted behind the pipeline's back changes the count
+        conn.execute(text("DELETE FROM fact_observation WHERE observation_id = "
+                          "(SELECT MIN(observation_id) FROM fact_observation)"))
+    assert curated_is_stale(engine, curated)
+    rebuild_curated(engine, curated)
+    assert not curated_is_stale(engine, curated)
+    _load(engine, SECOND, "second.csv", 1)  # a load nobody published
+    assert curated_is_stale(engine, curated)
+    manifest = json.loads((curated / MANIFEST).read_text())
+    del manifest["fact_observation_state"]  # no state recorded: the years are signed from the database
+    (curated / MANIFEST).write_text(json.dumps(manifest))
+    grouped.clear()
+    assert curated_is_stale(engine, curated) and "fact_observation" in grouped
+
+
+def test_partitions_are_written_in_large_row_groups_and_an_empty_one_is_valid(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(curated_io, "ROW_GROUP_ROWS", 2)
+    path = tmp_path / "part.parquet"
+    curated_io.write_batches(path, OBSERVATION_SCHEMA, [])
+    assert pq.read_table(path).schema == OBSERVATION_SCHEMA and pq.read_metadata(path).num_rows == 0
+    first = _load(engine, FIRST, "first.csv", 0)
+    second = _load(engine, SECOND, "second.csv", 1)
+    assert first.changes is not None and second.changes is not None
+    table = pa.concat_tables([first.changes.appended, second.changes.appended])
+    batches = [b for t in (table.slice(0, 1), table.slice(1, 4), table.slice(5)) for b in t.to_batches()]
+    curated_io.write_batches(path, OBSERVATION_SCHEMA, batches)
+    meta = pq.read_metadata(path)
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [2, 2, 2, 1]
+    assert pq.read_table(path).equals(table)
+    assert meta.row_group(0).column(0).is_stats_set  # observation_id: readers filter by it
+
+
+def test_changes_split_their_rows_by_year(engine: Engine) -> None:
+    result = _load(engine, SECOND, "second.csv", 0)
+    changes = result.changes
+    assert changes is not None and changes.years() == {"2021", "2022"}
+    assert changes.appended_in("2021")["period"].to_pylist() == ["2021-03", "2021-03", "2021-04"]
+    assert changes.appended_in("2022")["period"].to_pylist() == ["2022-01"]
+    assert changes.appended_in("2019").num_rows == 0
+    one_year = _load(engine, THIRD, "third.csv", 1).changes
+    assert one_year is not None and one_year.appended_in("2021") is one_year.appended  # no copy
