@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -122,6 +121,18 @@ def _columns(rows: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
+def _chunk_tuples(rows: pd.DataFrame, ids: np.ndarray, constants: tuple[Any, ...],
+                  chunk_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The INSERT parameters a chunk at a time (Python objects exist for one chunk only, not the whole load)."""
+    for start in range(0, len(rows), chunk_rows):
+        cols = _columns(rows.iloc[start:start + chunk_rows])
+        n = len(cols["source_row"])
+        yield list(zip(
+            ids[start:start + n].tolist(), cols["target_id"], cols["county_code"], cols["period"],
+            cols["value_text"], cols["unit"], cols["basis"], cols["status"], cols["note"], cols["source_sheet"],
+            cols["source_row"], *([constant] * n for constant in constants), strict=True))
+
+
 def _write_sqlite(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame, sha256: str, load_id: int,
                   recorded_at: dt.datetime, max_id: int, chunk_rows: int) -> np.ndarray:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -137,13 +148,8 @@ def _write_sqlite(conn: Connection, rows: pd.DataFrame, superseded: pd.DataFrame
     sql = ("INSERT INTO fact_observation (observation_id, target_id, county_code, period, value, value_text, unit, "
            "basis, status, note, source_sha256, source_sheet, source_row, load_id, recorded_at) VALUES "
            "(?1, ?2, ?3, ?4, CAST(?5 AS NUMERIC(30, 10)), ?5, ?6, ?7, ?8, ?9, ?12, ?10, ?11, ?13, ?14)")
-    cols = _columns(rows)
-    tuples: Iterator[tuple[Any, ...]] = zip(
-        ids.tolist(), cols["target_id"], cols["county_code"], cols["period"], cols["value_text"], cols["unit"],
-        cols["basis"], cols["status"], cols["note"], cols["source_sheet"], cols["source_row"],
-        *([constant] * len(rows) for constant in (sha256, load_id, stamp)), strict=True)
     written = 0
-    while chunk := list(islice(tuples, chunk_rows)):
+    for chunk in _chunk_tuples(rows, ids, (sha256, load_id, stamp), chunk_rows):
         cursor.executemany(sql, chunk)
         written += len(chunk)
         fault_point("staged", rows=written)

@@ -127,6 +127,14 @@ def _categorical(column: pd.Series) -> pd.Series:
                      index=column.index, name=column.name)
 
 
+def _text_categorical(texts: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow texts (nulls kept missing) as a categorical column: one Python str per distinct text, not per row."""
+    encoded = texts.dictionary_encode() if not pa.types.is_dictionary(texts.type) else texts
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object)), index=index)
+
+
 def _filled(column: pd.Series, default: str) -> pd.Series:
     """`column` (categorical) with missing texts replaced by `default`."""
     if not column.isna().any():
@@ -172,7 +180,7 @@ def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
         "source_row": pd.to_numeric(source["source_row"], errors="coerce").astype("Int64"),
     })
     value_text, codes = _value_texts(source["value"])
-    frame["value_text"] = pd.Series(value_text.to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
+    frame["value_text"] = _text_categorical(value_text, frame.index)
     periods = [p for p in frame["period"].cat.categories if isinstance(p, str) and re.fullmatch(PERIOD_PATTERN, p)]
     unit_codes = frame["unit"].cat.set_categories(expected_unit.cat.categories).cat.codes.to_numpy()
     checks = {
