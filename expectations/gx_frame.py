@@ -196,22 +196,40 @@ def _take(values: np.ndarray, positions: np.ndarray, missing: Any) -> np.ndarray
     return out
 
 
-def _value_shadow(value: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 shadow, type names): NaN / `Decimal(non-finite)` for values no check can compare."""
+def _value_shadow(value: pd.Series) -> tuple[np.ndarray, pd.Categorical]:
+    """(float64 shadow, type names as a categorical): NaN / `Decimal(non-finite)` for values no check can compare.
+
+    Types are looked at once per distinct type (a handful), never compared as strings per row."""
     raw = value.to_numpy(dtype=object, na_value=None)
-    missing = pd.isna(value).to_numpy()
+    missing = pd.isna(raw)
     try:
         shadow = raw.astype(float)  # numpy calls float() per object: fast, exact enough for a shadow
     except (TypeError, ValueError):
         shadow = np.array(pd.to_numeric(value, errors="coerce"), dtype=float)  # a writable copy
-    kinds = pd.Series(raw, dtype=object).map(type)
-    names = {t: t.__name__ for t in pd.unique(kinds)}  # a handful of distinct types, not one lookup per row
-    types = kinds.map(names).to_numpy(dtype=object)
-    types[~np.isfinite(shadow) & (types == "Decimal")] = "Decimal(non-finite)"
-    types[missing] = None
-    is_number = np.isin(types, NUMBER_TYPES) & np.isfinite(shadow)
-    shadow[~is_number] = np.nan
-    return shadow, types
+    kind_codes, kinds = pd.factorize(np.frompyfunc(type, 1, 1)(raw) if len(raw) else raw)
+    names = [k.__name__ for k in kinds]
+    finite = np.isfinite(shadow)
+    decimal = np.append(np.array([n == "Decimal" for n in names], dtype=bool), False)[kind_codes]
+    number = np.append(np.array([n in NUMBER_TYPES for n in names], dtype=bool), False)[kind_codes]
+    categories = pd.Index([*dict.fromkeys(n for n in names if n != "NoneType"), "Decimal(non-finite)"],
+                          dtype=object)
+    codes = np.append(categories.get_indexer(names), -1)[kind_codes]
+    codes[decimal & ~finite] = len(categories) - 1
+    codes[missing] = -1
+    shadow[~(number & finite)] = np.nan
+    return shadow, pd.Categorical.from_codes(codes, categories=categories)
+
+
+def _codes_categorical(per_target: np.ndarray, positions: np.ndarray, judged: np.ndarray | None = None
+                       ) -> pd.Categorical:
+    """A categorical of a per-target text (None allowed), row by row from target positions (-1: unknown
+    target → missing); with `judged`, missing where it is False."""
+    categories = pd.Index([v for v in dict.fromkeys(per_target.tolist()) if v is not None], dtype=object)
+    target_codes = np.append(categories.get_indexer(per_target) if len(per_target) else [], -1).astype(np.int64)
+    codes = target_codes[positions]  # position -1 picks the trailing -1
+    if judged is not None:
+        codes = np.where(judged, codes, -1)
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def _previous_ytd(frame: pd.DataFrame, cumulative: np.ndarray) -> np.ndarray:
@@ -253,9 +271,12 @@ def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
     value_f, value_type = _value_shadow(_column(frame, "value"))
     pair = _pairs(target_id, county)
 
-    kind = _take(tables.kind, positions, None)
-    scope = _take(tables.scope, positions, None)
-    comparator = _take(tables.comparator, positions, None)
+    def flag(per_target: np.ndarray) -> np.ndarray:  # a per-target yes/no, row by row (unknown target: no)
+        return _take(np.asarray(per_target, dtype=bool), positions, False)
+
+    cumulative = flag(tables.kind == Kind.CUMULATIVE.value)
+    scope_counties = flag(tables.scope == Scope.COUNTIES.value)
+    compares = {c: flag(tables.comparator == c.value) for c in JUDGED_COMPARATORS}
     pair_positions = _lookup(pair.categories, pair.codes, tables.county_value_pairs)
     target_value = np.where(pair_positions >= 0, _take(tables.county_value_f, pair_positions, np.nan),
                             _take(tables.value_f, positions, np.nan))
@@ -265,36 +286,33 @@ def prepare_frame(rows: pd.DataFrame, tables: CatalogTables) -> pd.DataFrame:
     final_ytd = ((period == tables.final_period) & (basis.isna() | (basis == "ytd"))).to_numpy()
     # Level targets are judged on every row; a cumulative YTD total only at the year's final period and only on
     # the unit the target value is set for (the prefecture total, or each county for scope counties).
-    cumulative_judged = (kind == Kind.CUMULATIVE.value) & final_ytd & np.where(
-        scope == Scope.COUNTIES.value, ~is_prefecture, is_prefecture)
-    judged = ((kind == Kind.LEVEL.value) | cumulative_judged) & pd.notna(comparator) & ~np.isnan(target_value)
-    approx = comparator == Comparator.APPROX.value
+    cumulative_judged = cumulative & final_ytd & np.where(scope_counties, ~is_prefecture, is_prefecture)
+    judged = ((flag(tables.kind == Kind.LEVEL.value) | cumulative_judged) & flag(pd.notna(tables.comparator))
+              & ~np.isnan(target_value))
+    approx = compares[Comparator.APPROX]
 
     derived = pd.DataFrame(index=frame.index)
     derived["value_f"] = value_f
-    derived["value_type"] = pd.Series(value_type, index=frame.index, dtype=object).astype("category")
+    derived["value_type"] = pd.Series(value_type, index=frame.index)
     # The scope rule judges rows of targets broken down to listed counties whose county code is known (an unknown
     # code is reported once, as unknown_county); elsewhere the pair is null and the rule has nothing to say.
     known_county = _lookup(county.categories, county.codes, pd.Index(tables.county_codes, dtype=object)) >= 0
     scoped = pd.Categorical(pair)
-    scoped[~((scope == Scope.COUNTIES.value) & known_county)] = np.nan
+    scoped[~(scope_counties & known_county)] = np.nan
     derived["target_county"] = pd.Series(scoped, index=frame.index)
-    derived["catalog_unit"] = pd.Series(_take(tables.unit, positions, None), index=frame.index,
-                                        dtype=object).astype("category")
+    derived["catalog_unit"] = pd.Series(_codes_categorical(tables.unit, positions), index=frame.index)
     derived["bound_min_f"] = _take(tables.bound_min_f, positions, np.nan)
     derived["bound_max_f"] = _take(tables.bound_max_f, positions, np.nan)
     derived["prev_ytd_f"] = np.nan
-    judged_comparator = comparator.copy()
-    judged_comparator[~judged] = None
-    derived["comparator"] = pd.Series(judged_comparator, index=frame.index, dtype=object).astype("category")
+    derived["comparator"] = pd.Series(_codes_categorical(tables.comparator, positions, judged), index=frame.index)
     derived["target_value_f"] = np.where(judged, target_value, np.nan)
     for side, column in SIDE_COLUMNS.items():
-        derived[column] = np.where(judged & (comparator == side.value), target_value, np.nan)
+        derived[column] = np.where(judged & compares[side], target_value, np.nan)
     derived["target_lo_f"] = np.where(judged & approx, target_value - tolerance, np.nan)
     derived["target_hi_f"] = np.where(judged & approx, target_value + tolerance, np.nan)
     if "unit" in frame.columns and isinstance(frame["unit"].dtype, pd.CategoricalDtype):
         frame["unit"], derived["catalog_unit"] = _shared_categories(frame["unit"], derived["catalog_unit"])
     out = pd.concat([frame, derived], axis=1)
     if {"target_id", "county_code", "period", "basis"} <= set(frame.columns):
-        out["prev_ytd_f"] = _previous_ytd(out, kind == Kind.CUMULATIVE.value)
+        out["prev_ytd_f"] = _previous_ytd(out, cumulative)
     return out
