@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -164,7 +164,9 @@ def acknowledge_duplicates(scan: Scan, ctx: RunContext) -> int:
 
 
 def summarise_ingest(ctx: RunContext, scan: Scan, results: list[DropResult], duplicates: int) -> IngestSummary:
-    return IngestSummary(as_of=ctx.as_of, results=results, duplicates=duplicates, unstable=len(scan.unstable),
+    """What the run did, per file; the loads' changes are left out (published by then, and possibly large)."""
+    kept = [replace(r, changes=None) for r in results]
+    return IngestSummary(as_of=ctx.as_of, results=kept, duplicates=duplicates, unstable=len(scan.unstable),
                          unknown_folders=[p.name for p in scan.unknown_folders],
                          skipped_links=len(scan.skipped_links))
 
