@@ -17,16 +17,14 @@ from wh_helpers import (
     SHUANGBAI,
     T0,
     UNEMPLOYMENT,
-    content_of,
     frame,
-    make_drop,
+    load_rows,
     scalar,
-    verdict,
 )
 
 from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publish_curated, rebuild_curated
 from warehouse.faults import set_fault_hook
-from warehouse.load import LoadOutcome, load_drop
+from warehouse.load import LoadOutcome
 from warehouse.models import FactAlert, FactTargetStatus
 
 ROWS = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
@@ -48,7 +46,7 @@ def _all_readable(curated: Path) -> int:
 
 def test_a_load_publishes_its_partitions_after_the_commit(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    result = load_drop(engine, make_drop(content_of(ROWS)), verdict(ROWS), recorded_at=T0, curated_dir=curated)
+    result = load_rows(engine, ROWS, curated_dir=curated)
     assert result.outcome == LoadOutcome.LOADED and result.curated_published is True
     obs_2021 = pq.read_table(partition_path(curated, "fact_observation", "2021")).to_pandas()
     obs_2020 = pq.read_table(partition_path(curated, "fact_observation", "2020")).to_pandas()
@@ -64,10 +62,9 @@ def test_a_load_publishes_its_partitions_after_the_commit(engine: Engine, tmp_pa
 
 def test_history_rows_stay_in_the_curated_observations(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    load_drop(engine, make_drop(content_of(ROWS)), verdict(ROWS), recorded_at=T0, curated_dir=curated)
+    load_rows(engine, ROWS, curated_dir=curated)
     fix = frame([(JOBS, CHUXIONG, "2021-03", "1250")])
-    load_drop(engine, make_drop(content_of(fix), "fix.csv"), verdict(fix), recorded_at=T0 + dt.timedelta(days=1),
-              curated_dir=curated)
+    load_rows(engine, fix, T0 + dt.timedelta(days=1), "fix.csv", curated_dir=curated)
     obs = pq.read_table(partition_path(curated, "fact_observation", "2021")).to_pandas()
     chuxiong = obs[obs["county_code"] == CHUXIONG].sort_values("observation_id")
     assert chuxiong["value_text"].tolist() == ["1200", "1250"]
@@ -79,7 +76,7 @@ def test_history_rows_stay_in_the_curated_observations(engine: Engine, tmp_path:
 def test_a_failure_between_commit_and_publish_is_detected_and_rebuilt(engine: Engine, tmp_path: Path,
                                                                      stage: str) -> None:
     curated = tmp_path / "curated"
-    load_drop(engine, make_drop(content_of(ROWS)), verdict(ROWS), recorded_at=T0, curated_dir=curated)
+    load_rows(engine, ROWS, curated_dir=curated)
     files_before = {p: p.read_bytes() for p in _parquet_files(curated)}
     fix = frame([(JOBS, CHUXIONG, "2021-03", "1250")])
 
@@ -89,8 +86,7 @@ def test_a_failure_between_commit_and_publish_is_detected_and_rebuilt(engine: En
 
     set_fault_hook(fail)
     try:
-        result = load_drop(engine, make_drop(content_of(fix), "fix.csv"), verdict(fix),
-                           recorded_at=T0 + dt.timedelta(days=1), curated_dir=curated)
+        result = load_rows(engine, fix, T0 + dt.timedelta(days=1), "fix.csv", curated_dir=curated)
     finally:
         set_fault_hook(None)
     assert result.outcome == LoadOutcome.LOADED  # the database commit stands
@@ -107,7 +103,7 @@ def test_a_failure_between_commit_and_publish_is_detected_and_rebuilt(engine: En
 def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
     assert curated_is_stale(engine, curated) is False  # an empty warehouse needs no files
-    load_drop(engine, make_drop(content_of(ROWS)), verdict(ROWS), recorded_at=T0)
+    load_rows(engine, ROWS)
     assert curated_is_stale(engine, curated)  # loaded without publishing
     written = publish_curated(engine, curated)
     assert written == {"fact_observation": 2, "fact_target_status": 0, "fact_alert": 0, "drop_ledger": 1}
@@ -144,7 +140,7 @@ def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) ->
 
 def test_rebuild_removes_partitions_the_database_no_longer_has(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    load_drop(engine, make_drop(content_of(ROWS)), verdict(ROWS), recorded_at=T0, curated_dir=curated)
+    load_rows(engine, ROWS, curated_dir=curated)
     stray = partition_path(curated, "fact_observation", "1999")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(partition_path(curated, "fact_observation", "2020").read_bytes())

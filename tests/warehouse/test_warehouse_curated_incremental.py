@@ -22,17 +22,15 @@ from wh_helpers import (
     SHUANGBAI,
     T0,
     UNEMPLOYMENT,
-    content_of,
     frame,
-    make_drop,
-    verdict,
+    load_rows,
 )
 
 import warehouse.curated as curated_module
 import warehouse.curated_io as curated_io
 from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publish_curated, rebuild_curated
 from warehouse.curated_io import OBSERVATION_SCHEMA
-from warehouse.load import LoadResult, load_drop
+from warehouse.load import LoadResult
 
 FIRST = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
                (UNEMPLOYMENT, PREFECTURE, "2020-12", "4.1")])
@@ -58,8 +56,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _load(engine: Engine, rows: pd.DataFrame, name: str, day: int) -> LoadResult:
-    return load_drop(engine, make_drop(content_of(rows), name), verdict(rows),
-                     recorded_at=T0 + dt.timedelta(days=day))
+    return load_rows(engine, rows, T0 + dt.timedelta(days=day), name)
 
 
 def _observations(curated: Path) -> dict[str, pd.DataFrame]:
