@@ -160,7 +160,7 @@ def _unknown_county(ctx: MessageContext, row: dict[str, Any]) -> Messages:
 
 
 def _county_not_in_scope(ctx: MessageContext, row: dict[str, Any]) -> Messages:
-    from expectations.gx_frame import allowed_counties
+    from expectations.catalog_tables import allowed_counties
 
     (loc_zh, loc_en), (what_zh, what_en) = where(row), _what(ctx, row)
     county_zh, county_en = county_name(ctx, row.get("county_code"))

@@ -24,15 +24,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from expectations.gx_frame import (
-    DERIVED_COLUMNS,
-    NUMBER_TYPES,
-    PAIR_SEPARATOR,
-    SIDE_COLUMNS,
-    CatalogTables,
-    allowed_pairs,
-    build_tables,
-)
+from expectations.catalog_tables import PAIR_SEPARATOR, CatalogTables, allowed_pairs, build_tables
+from expectations.gx_frame import DERIVED_COLUMNS, NUMBER_TYPES, SIDE_COLUMNS
 from expectations.gx_runtime import forget_suite
 from expectations.models import Catalog, Comparator, Scope
 from tasks.contracts import NORMALIZED_COLUMNS, Severity

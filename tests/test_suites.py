@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from expectations.gx_frame import DERIVED_COLUMNS, allowed_counties, build_tables, prepare_frame
+from expectations.catalog_tables import allowed_counties, build_tables
+from expectations.gx_frame import DERIVED_COLUMNS, prepare_frame
 from expectations.gx_runtime import gx_context, run_suite
 from expectations.loader import load_catalog
 from expectations.models import Bounds, Catalog, Target
