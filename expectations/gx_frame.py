@@ -107,13 +107,18 @@ def _pairs(target: pd.Categorical, county: pd.Categorical) -> pd.Categorical:
     width = len(county.categories) + 1
     combined = np.where((target.codes < 0) | (county.codes < 0), -1,
                         target.codes.astype(np.int64) * width + county.codes)
-    distinct, inverse = np.unique(combined, return_inverse=True)
+    # The combined codes are bounded (targets × counties): mark the ones present instead of sorting every row.
+    present = np.zeros(len(target.categories) * width + 1, dtype=bool)
+    present[combined + 1] = True
+    distinct = np.flatnonzero(present) - 1
+    slot = np.cumsum(present) - 1  # combined + 1 → its rank among the distinct codes
+    inverse = slot[combined + 1]
     valid = distinct[distinct >= 0]
     targets = np.asarray(target.categories, dtype=object)[valid // width]
     counties = np.asarray(county.categories, dtype=object)[valid % width]
     labels = targets + PAIR_SEPARATOR + counties if len(valid) else np.array([], dtype=object)
     offset = len(distinct) - len(valid)  # the null pair (-1) sorts first
-    return pd.Categorical.from_codes(inverse.reshape(-1) - offset, categories=pd.Index(labels, dtype=object))
+    return pd.Categorical.from_codes(inverse - offset, categories=pd.Index(labels, dtype=object))
 
 
 def _take(values: np.ndarray, positions: np.ndarray, missing: Any) -> np.ndarray:
@@ -130,15 +135,18 @@ def _value_shadow(value: pd.Series) -> tuple[np.ndarray, pd.Categorical]:
 
     Types are looked at once per distinct type (a handful), never compared as strings per row."""
     raw = value.to_numpy(dtype=object, na_value=None)
-    missing = pd.isna(raw)
     try:
         shadow = raw.astype(float)  # numpy calls float() per object: fast, exact enough for a shadow
     except (TypeError, ValueError):
         shadow = np.array(pd.to_numeric(value, errors="coerce"), dtype=float)  # a writable copy
     kind_codes, kinds = pd.factorize(np.frompyfunc(type, 1, 1)(raw) if len(raw) else raw)
     names = [k.__name__ for k in kinds]
-    finite = np.isfinite(shadow)
     decimal = np.append(np.array([n == "Decimal" for n in names], dtype=bool), False)[kind_codes]
+    # Among Decimals and ints only None and Decimal NaN are missing (pd.isna's rule); other types need pd.isna.
+    missing = (pd.isna(raw) if set(names) - {"Decimal", "int", "NoneType"} else
+               np.append(np.array([n == "NoneType" for n in names], dtype=bool), False)[kind_codes]
+               | (decimal & np.isnan(shadow)))
+    finite = np.isfinite(shadow)
     number = np.append(np.array([n in NUMBER_TYPES for n in names], dtype=bool), False)[kind_codes]
     categories = pd.Index([*dict.fromkeys(n for n in names if n != "NoneType"), "Decimal(non-finite)"],
                           dtype=object)
