@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from bench import limit, naive
+from bench import limit, naive, stages
 from bench.catalog import BENCH_DEPARTMENT, catalog_for_rows, reference_tables, rows_per_month
 from bench.datagen import BAD_KINDS, HEADERS, TITLE, drop_table, write_drop
-from bench.report import ROW_KEYS, growth, row, size_label
+from bench.report import ROW_KEYS, growth, row, size_label, verdict
 from expectations.loader import load_catalog
 from expectations.models import Catalog
 
@@ -65,6 +65,26 @@ def test_naive_pipeline_validates_with_gx(tmp_path: Path, small_catalog: Catalog
     assert naive.validate(frame, few)
     frame.loc[0, "value"] = -1.0
     assert not naive.validate(frame, few)
+
+
+@pytest.mark.parametrize(("measure", "size", "ratio", "expected"), [
+    pytest.param("ingest", "1M csv", 3.9, "MISSED", id="ingest_at_a_stated_size"),
+    pytest.param("ingest", "100k csv", 1.5, "", id="ingest_at_a_growth_size"),
+    pytest.param("idle_tick", "10000 files", 0.17, "met", id="idle_tick_over_10000"),
+    pytest.param("idle_tick", "2000 files", 0.27, "", id="idle_tick_over_2000"),
+    pytest.param("peak_memory", "5M csv", 1.6, "met", id="memory_at_5m"),
+])
+def test_verdicts_only_at_the_sizes_the_issue_states(measure: str, size: str, ratio: float, expected: str) -> None:
+    assert verdict(row(measure, size, "sqlite", ratio_vs_limit=ratio)) == expected
+
+
+def test_stages_prints_each_stage_of_one_drop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stages.main(["1000", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "rows loaded {'sqlite': 1000}" in out
+    for stage in ("read", "normalize", "validate", "load@sqlite", "curated@sqlite"):
+        assert stage in out
+    assert (tmp_path / "drops" / "clean_1000.csv").is_file()
 
 
 def test_report_rows_ratios_and_growth() -> None:
