@@ -24,6 +24,9 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from expectations.loader import load_catalog
+from expectations.models import Catalog
+
 PG_URL = os.environ.get("MINSHENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -114,6 +117,12 @@ class _Templates:
     def close(self) -> None:
         if self._postgres is not None:
             self._postgres.close()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The real catalog (immutable, so one per session); modules testing another catalog override it."""
+    return load_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -28,11 +28,6 @@ CST = ZoneInfo("Asia/Shanghai")
 JUNE_DAYS = 181  # 1 January – 30 June 2021
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 def shares(*rows: tuple[int, str, str]) -> list[DayShare]:
     return [DayShare(month, basis, Decimal(ratio)) for month, basis, ratio in rows]
 

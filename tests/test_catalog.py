@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from expectations.loader import load_catalog
 from expectations.models import SLUG, Catalog, Comparator, Direction, Kind, Scope
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
@@ -126,11 +125,6 @@ MANDATORY_DEPARTMENTS = {
     "cyberspace": "州委网信办", "medical_insurance": "州医保局", "disabled_persons": "州残联",
     "poverty_alleviation": "州扶贫办", "supervision_office": "州政府督查室",
 }
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
 def manifest(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> DemoManifest:
     return seed_demo_drops(tmp_path_factory.mktemp("demo") / "raw", catalog)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from expectations.loader import load_catalog
 from expectations.models import Catalog
 from tasks.contracts import NORMALIZED_COLUMNS, Issue, Outcome, Severity, outcome_for
 from tasks.normalize import normalize, read_drop
@@ -53,11 +52,6 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
     "bad_too_wide.csv": ({"too_many_columns"}, set()),
     "bad_encoding.csv": ({"bad_encoding"}, set()),
 }
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def _case_files() -> list[str]:

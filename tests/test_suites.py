@@ -14,7 +14,6 @@ import pytest
 from expectations.catalog_tables import allowed_counties, build_tables
 from expectations.gx_frame import DERIVED_COLUMNS, prepare_frame
 from expectations.gx_runtime import gx_context, run_suite
-from expectations.loader import load_catalog
 from expectations.models import Bounds, Catalog, Target
 from expectations.suites import (
     OPEN_PERIODS,
@@ -29,11 +28,6 @@ PREFECTURE = "532300"
 CHUXIONG_CITY = "532301"
 SHUANGBAI = "532322"
 ZONE = "532391"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def _extra_target(target_id: str = "employment.test_only_target", maximum: int = 12345) -> Target:
