@@ -29,6 +29,7 @@ import pandas as pd
 
 from expectations.catalog_tables import JUDGED_COMPARATORS, PAIR_SEPARATOR, CatalogTables
 from expectations.models import Comparator, Kind, Scope
+from tasks.contracts import text_categorical
 
 DERIVED_COLUMNS: tuple[str, ...] = (
     "value_f",
@@ -70,22 +71,11 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _categorical(series: pd.Series) -> pd.Series:
-    """`series` as a categorical of its distinct values; unchanged when they cannot be hashed (GX reports it)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        if series.cat.categories.is_monotonic_increasing:
-            return series
-        try:
-            return series.cat.reorder_categories(sorted(series.cat.categories))
-        except TypeError:
-            return series
+    """`series` as the contract's categorical; unchanged when its values cannot be hashed (GX reports it)."""
     try:
-        # Factorize the objects directly (`astype("category")` would first copy them into an Arrow string array);
-        # sorted categories, so sorting the column (previous YTD per period) sorts the texts.
-        codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), sort=True)
+        return pd.Series(text_categorical(series), index=series.index, name=series.name)
     except TypeError:
         return series
-    categories = pd.Index(distinct, dtype=object)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=series.index, name=series.name)
 
 
 def _text_categorical(series: pd.Series) -> pd.Categorical:

@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 
 class Severity(StrEnum):
     CRITICAL = "critical"  # the file cannot be loaded: quarantine it whole
@@ -97,3 +99,17 @@ def outcome_for(issues: list[Issue]) -> Outcome:
     if any(i.severity == Severity.WARNING for i in issues):
         return Outcome.LOAD_WITH_WARNINGS
     return Outcome.LOAD
+
+
+def text_categorical(values: Any) -> pd.Categorical:
+    """A text column (Series or object array) as the contract's categorical: its distinct texts as sorted
+    categories, missing values kept missing; a categorical with unsorted categories is reordered, so sorting the
+    column sorts the texts. Raises TypeError when the values cannot be hashed or sorted."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        column = pd.Categorical(values)
+        if column.categories.is_monotonic_increasing:
+            return column
+        return column.reorder_categories(sorted(column.categories))
+    raw = values.to_numpy(dtype=object, na_value=None) if isinstance(values, pd.Series) else values
+    codes, distinct = pd.factorize(raw, sort=True, use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object))

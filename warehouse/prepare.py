@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasks.contracts import NORMALIZED_COLUMNS, Issue
+from tasks.contracts import NORMALIZED_COLUMNS, Issue, text_categorical
 from warehouse.dims import decimal_text
 from warehouse.loadchecks import DEC, LIMIT, located
 from warehouse.models import OBSERVATION_STATUSES
@@ -118,16 +118,7 @@ _MESSAGES = {
 }
 
 
-def _categorical(column: pd.Series) -> pd.Series:
-    """A text column as a categorical (the normalizer's already are; object columns are factorized once)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column
-    codes, distinct = pd.factorize(column.to_numpy(dtype=object, na_value=None), sort=True, use_na_sentinel=True)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object)),
-                     index=column.index, name=column.name)
-
-
-def _text_categorical(texts: pa.Array, index: pd.Index) -> pd.Series:
+def _arrow_categorical(texts: pa.Array, index: pd.Index) -> pd.Series:
     """Arrow texts (nulls kept missing) as a categorical column: one Python str per distinct text, not per row."""
     encoded = texts.dictionary_encode() if not pa.types.is_dictionary(texts.type) else texts
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
@@ -167,8 +158,8 @@ def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
     if missing:
         raise ValueError(f"the verdict's rows lack normalized columns {missing}; expected {list(NORMALIZED_COLUMNS)}")
     source = rows[list(NORMALIZED_COLUMNS)].reset_index(drop=True)
-    text = {c: _categorical(source[c]) for c in ("target_id", "county_code", "period", "unit", "basis", "status",
-                                                  "note", "source_sheet")}
+    text = {c: pd.Series(text_categorical(source[c]), index=source.index, name=c)
+            for c in ("target_id", "county_code", "period", "unit", "basis", "status", "note", "source_sheet")}
     expected_unit, known_target = _expected_units(text["target_id"], text["unit"], target_units)
     unit = text["unit"].cat.set_categories(expected_unit.cat.categories)
     unit = unit.where(unit.notna(), expected_unit)
@@ -180,7 +171,7 @@ def prepare_rows(rows: pd.DataFrame, *, target_units: Mapping[str, str],
         "source_row": pd.to_numeric(source["source_row"], errors="coerce").astype("Int64"),
     })
     value_text, codes = _value_texts(source["value"])
-    frame["value_text"] = _text_categorical(value_text, frame.index)
+    frame["value_text"] = _arrow_categorical(value_text, frame.index)
     periods = [p for p in frame["period"].cat.categories if isinstance(p, str) and re.fullmatch(PERIOD_PATTERN, p)]
     unit_codes = frame["unit"].cat.set_categories(expected_unit.cat.categories).cat.codes.to_numpy()
     checks = {

@@ -32,15 +32,6 @@ def same(n: int, value: Any) -> ObjArray:
     return column
 
 
-def categorical(values: ObjArray) -> pd.Categorical:
-    """A text column as a categorical of its distinct texts (sorted; None stays missing).
-
-    Downstream steps (validation, the loader, curated Arrow) then work on small integer codes over a few hundred
-    texts instead of a million object pointers."""
-    codes, distinct = pd.factorize(values, sort=True, use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype=object))
-
-
 def pick(mask: BoolArray, yes: Any, no: Any) -> ObjArray:
     """np.where for object columns: `yes` where mask, else `no` (arrays or one value for all rows)."""
     return np.asarray(np.where(mask, yes, no), dtype=object)

@@ -8,14 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tasks.contracts import NORMALIZED_COLUMNS, Issue
+from tasks.contracts import NORMALIZED_COLUMNS, Issue, text_categorical
 from tasks.normalize.columns import (
     BoolArray,
     Coded,
     Column,
     ObjArray,
     blank,
-    categorical,
     map_unique,
     obj_array,
     pick,
@@ -145,7 +144,7 @@ def normalize_sheet(sheet: RawSheet, header: Header, layout: Layout, h: Helpers,
     }
     # Text columns become categoricals; `value` stays an object column of Decimals (pandas 3 would infer a
     # type and turn None into NaN), taken as it is: no copy, no consolidation into one 2-D block.
-    series = {k: pd.Series(v, dtype=object, copy=False) if k == "value" else pd.Series(categorical(v), copy=False)
+    series = {k: pd.Series(v, dtype=object, copy=False) if k == "value" else pd.Series(text_categorical(v), copy=False)
               for k, v in columns.items()}
     series["source_row"] = pd.Series(numbers[ok].astype(np.int64), copy=False)
     return pd.DataFrame({c: series[c] for c in NORMALIZED_COLUMNS}, copy=False)
