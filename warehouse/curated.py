@@ -19,18 +19,17 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import JSON, Connection, Engine, Numeric, Table, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from warehouse.bulk import table_state
 from warehouse.changes import ObservationChanges, apply_changes, partition_signature
 from warehouse.curated_io import (
-    DEC,
     OBSERVATION_SCHEMA,
-    arrow_type,
     atomic_write,
     partition_path,
     read_observation_year,
     write_batches,
+    write_frame_partition,
 )
 from warehouse.faults import fault_point
 from warehouse.models import DropLedger, FactAlert, FactObservation, FactTargetStatus
@@ -50,24 +49,6 @@ _MODELS: dict[str, Table] = {m.__tablename__: m.__table__ for m in  # type: igno
 # Large tables are partitioned by the year of their `period` and signed in SQL; small ones are read whole.
 _BY_PERIOD = {"fact_observation": "observation_id", "fact_target_status": "status_id"}
 _BY_TIME = {"fact_alert": ("alert_id", "opened_at"), "drop_ledger": ("load_id", "first_seen")}
-
-
-def _arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
-    """An Arrow table with explicit types: exact decimals, UTC timestamps, JSON as text."""
-    arrays = {}
-    for column in table.columns:
-        series = frame[column.name]
-        if isinstance(column.type, JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in series]
-        elif table.name == "fact_observation" and column.name == "value":
-            values = frame["value_text"].tolist()  # the exact text, not a REAL SQLite may have rounded
-        else:
-            values = series.astype(object).where(series.notna(), None).tolist()
-            if isinstance(column.type, Numeric):  # Decimal → exact text → Arrow decimal (no float on the way)
-                values = [None if v is None else str(v) for v in values]
-        kind = arrow_type(column.type)
-        arrays[column.name] = pa.array(values, pa.string()).cast(kind) if kind == DEC else pa.array(values, kind)
-    return pa.table(arrays)
 
 
 def _read(conn: Connection, table: Table, where: Any = None) -> pd.DataFrame:
@@ -110,12 +91,6 @@ def database_signatures(conn: Connection, recorded: dict[str, str] | None = None
     for name, (key, _stamp) in _BY_TIME.items():
         out[name] = {y: _content_signature(p, key) for y, p in _time_partitions(conn, name).items()}
     return out
-
-
-def _write_partition(curated_dir: Path, table: Table, year: str, frame: pd.DataFrame) -> None:
-    arrow = _arrow(table, frame)
-    atomic_write(partition_path(curated_dir, table.name, year), lambda fh: pq.write_table(arrow, fh))
-    fault_point("curated_partition", table=table.name, year=year)
 
 
 def _write_observation_year(conn: Connection, curated_dir: Path, year: str) -> None:
@@ -174,42 +149,16 @@ def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str
     with _publish_lock(curated_dir), _snapshot(engine) as conn:
         manifest, state = ({}, None) if full else _read_payload(curated_dir)
         for name in tables:
-            table, entry = _MODELS[name], manifest.setdefault(name, {})
+            entry = manifest.setdefault(name, {})
             if name == "fact_observation":
-                incremental = None if full or not changes else _publish_changes(conn, curated_dir, entry, state,
-                                                                                 changes)
-                if incremental is not None:
-                    written[name], state = incremental
-                    continue
-            if name in _BY_PERIOD:
-                signatures = _period_signatures(conn, name)
-                years = set(signatures)
-                restricted = observation_years is not None and name == "fact_observation"
-                if restricted:
-                    years &= {str(y) for y in observation_years or ()}
-                due = sorted(y for y in years if full or _outdated(curated_dir, name, y, entry, signatures))
-                if name == "fact_observation":
-                    for year in due:
-                        _write_observation_year(conn, curated_dir, year)
-                        entry[year] = signatures[year]
-                    count, top = table_state(conn)
-                    state = None if restricted else f"{count}:{top}"
-                    parts: dict[str, pd.DataFrame] = {y: pd.DataFrame() for y in due}
-                else:
-                    parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in due}
+                written[name], kept, state = _publish_observations(conn, curated_dir, entry, state, full=full,
+                                                                   years=observation_years, changes=changes)
             else:
-                every = _time_partitions(conn, name)
-                signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in every.items()}
-                parts = {y: p for y, p in every.items() if full or _outdated(curated_dir, name, y, entry, signatures)}
-            if name != "fact_observation":
-                for year, frame in parts.items():
-                    _write_partition(curated_dir, table, year, frame)
-                    entry[year] = signatures[year]
-            if full or observation_years is None or name != "fact_observation":
-                for gone in set(entry) - set(signatures):
+                written[name], kept = _publish_table(conn, curated_dir, name, entry, full=full)
+            if kept is not None:  # the years the database has: the others' files and manifest entries go
+                for gone in set(entry) - kept:
                     del entry[gone]
-                _remove_missing(curated_dir, name, set(signatures))
-            written[name] = len(parts)
+                _remove_missing(curated_dir, name, kept)
         fault_point("curated_manifest")
         payload: dict[str, Any] = {"version": 1, "tables": manifest}
         if state is not None:
@@ -217,6 +166,44 @@ def publish_curated(engine: Engine, curated_dir: Path, *, tables: Collection[str
         atomic_write(curated_dir / MANIFEST,
                      lambda fh: fh.write(json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")))
     return written
+
+
+def _publish_observations(conn: Connection, curated_dir: Path, entry: dict[str, str], state: str | None, *,
+                          full: bool, years: Collection[int] | None, changes: Sequence[ObservationChanges]
+                          ) -> tuple[int, set[str] | None, str | None]:
+    """fact_observation: from the loads' changes when provably right, else the outdated years re-read from the
+    database. (partitions written, the years to keep — None when only some years were looked at —, new state)."""
+    incremental = None if full or not changes else _publish_changes(conn, curated_dir, entry, state, changes)
+    if incremental is not None:
+        return incremental[0], None, incremental[1]
+    signatures = _period_signatures(conn, "fact_observation")
+    restricted = years is not None
+    wanted = set(signatures) & {str(y) for y in years or ()} if restricted else set(signatures)
+    due = sorted(y for y in wanted if full or _outdated(curated_dir, "fact_observation", y, entry, signatures))
+    for year in due:
+        _write_observation_year(conn, curated_dir, year)
+        entry[year] = signatures[year]
+    count, top = table_state(conn)
+    kept = set(signatures) if full or not restricted else None
+    return len(due), kept, None if restricted else f"{count}:{top}"
+
+
+def _publish_table(conn: Connection, curated_dir: Path, name: str, entry: dict[str, str], *,
+                   full: bool) -> tuple[int, set[str]]:
+    """A table other than fact_observation: its outdated partitions rewritten; (written, the years it has)."""
+    table = _MODELS[name]
+    if name in _BY_PERIOD:
+        signatures = _period_signatures(conn, name)
+        due = [y for y in sorted(signatures) if full or _outdated(curated_dir, name, y, entry, signatures)]
+        parts = {y: _read(conn, table, table.c.period.like(f"{y}-%")) for y in due}
+    else:
+        every = _time_partitions(conn, name)
+        signatures = {y: _content_signature(p, _BY_TIME[name][0]) for y, p in every.items()}
+        parts = {y: p for y, p in every.items() if full or _outdated(curated_dir, name, y, entry, signatures)}
+    for year, frame in parts.items():
+        write_frame_partition(curated_dir, table, year, frame)
+        entry[year] = signatures[year]
+    return len(parts), set(signatures)
 
 
 def _publish_changes(conn: Connection, curated_dir: Path, entry: dict[str, str], state: str | None,

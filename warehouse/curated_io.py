@@ -7,17 +7,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Connection, Date, Integer, Numeric, Table
+from sqlalchemy import JSON, Boolean, Connection, Date, Integer, Numeric, Table
 
 from warehouse.faults import fault_point
 from warehouse.models import FactObservation
@@ -210,3 +212,26 @@ def _read_postgres(conn: Connection, year: str) -> Iterator[pa.RecordBatch]:
             convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=False))
         for batch in reader:
             yield observation_batch({name: batch.column(name) for name in _READ_COLUMNS})
+
+
+def _frame_arrow(table: Table, frame: pd.DataFrame) -> pa.Table:
+    """An Arrow table with explicit types: exact decimals, UTC timestamps, JSON as text."""
+    arrays = {}
+    for column in table.columns:
+        series = frame[column.name]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in series]
+        else:
+            values = series.astype(object).where(series.notna(), None).tolist()
+            if isinstance(column.type, Numeric):  # Decimal → exact text → Arrow decimal (no float on the way)
+                values = [None if v is None else str(v) for v in values]
+        kind = arrow_type(column.type)
+        arrays[column.name] = pa.array(values, pa.string()).cast(kind) if kind == DEC else pa.array(values, kind)
+    return pa.table(arrays)
+
+
+def write_frame_partition(curated_dir: Path, table: Table, year: str, frame: pd.DataFrame) -> None:
+    """One partition of a small curated table (status, alerts, ledger) from its rows as read, written atomically."""
+    arrow = _frame_arrow(table, frame)
+    atomic_write(partition_path(curated_dir, table.name, year), lambda fh: pq.write_table(arrow, fh))
+    fault_point("curated_partition", table=table.name, year=year)
