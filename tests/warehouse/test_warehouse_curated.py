@@ -14,9 +14,8 @@ from wh_helpers import (
     CHUXIONG,
     JOBS,
     PREFECTURE,
-    SHUANGBAI,
     T0,
-    UNEMPLOYMENT,
+    TWO_YEAR_ROWS,
     frame,
     load_rows,
     scalar,
@@ -26,9 +25,6 @@ from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publis
 from warehouse.faults import set_fault_hook
 from warehouse.load import LoadOutcome
 from warehouse.models import FactAlert, FactTargetStatus
-
-ROWS = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
-              (UNEMPLOYMENT, PREFECTURE, "2020-12", "4.1")])
 
 
 def _parquet_files(curated: Path) -> list[Path]:
@@ -46,7 +42,7 @@ def _all_readable(curated: Path) -> int:
 
 def test_a_load_publishes_its_partitions_after_the_commit(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    result = load_rows(engine, ROWS, curated_dir=curated)
+    result = load_rows(engine, TWO_YEAR_ROWS, curated_dir=curated)
     assert result.outcome == LoadOutcome.LOADED and result.curated_published is True
     obs_2021 = pq.read_table(partition_path(curated, "fact_observation", "2021")).to_pandas()
     obs_2020 = pq.read_table(partition_path(curated, "fact_observation", "2020")).to_pandas()
@@ -62,7 +58,7 @@ def test_a_load_publishes_its_partitions_after_the_commit(engine: Engine, tmp_pa
 
 def test_history_rows_stay_in_the_curated_observations(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    load_rows(engine, ROWS, curated_dir=curated)
+    load_rows(engine, TWO_YEAR_ROWS, curated_dir=curated)
     fix = frame([(JOBS, CHUXIONG, "2021-03", "1250")])
     load_rows(engine, fix, T0 + dt.timedelta(days=1), "fix.csv", curated_dir=curated)
     obs = pq.read_table(partition_path(curated, "fact_observation", "2021")).to_pandas()
@@ -76,7 +72,7 @@ def test_history_rows_stay_in_the_curated_observations(engine: Engine, tmp_path:
 def test_a_failure_between_commit_and_publish_is_detected_and_rebuilt(engine: Engine, tmp_path: Path,
                                                                      stage: str) -> None:
     curated = tmp_path / "curated"
-    load_rows(engine, ROWS, curated_dir=curated)
+    load_rows(engine, TWO_YEAR_ROWS, curated_dir=curated)
     files_before = {p: p.read_bytes() for p in _parquet_files(curated)}
     fix = frame([(JOBS, CHUXIONG, "2021-03", "1250")])
 
@@ -103,7 +99,7 @@ def test_a_failure_between_commit_and_publish_is_detected_and_rebuilt(engine: En
 def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
     assert curated_is_stale(engine, curated) is False  # an empty warehouse needs no files
-    load_rows(engine, ROWS)
+    load_rows(engine, TWO_YEAR_ROWS)
     assert curated_is_stale(engine, curated)  # loaded without publishing
     written = publish_curated(engine, curated)
     assert written == {"fact_observation": 2, "fact_target_status": 0, "fact_alert": 0, "drop_ledger": 1}
@@ -140,7 +136,7 @@ def test_staleness_covers_every_curated_table(engine: Engine, tmp_path: Path) ->
 
 def test_rebuild_removes_partitions_the_database_no_longer_has(engine: Engine, tmp_path: Path) -> None:
     curated = tmp_path / "curated"
-    load_rows(engine, ROWS, curated_dir=curated)
+    load_rows(engine, TWO_YEAR_ROWS, curated_dir=curated)
     stray = partition_path(curated, "fact_observation", "1999")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(partition_path(curated, "fact_observation", "2020").read_bytes())

@@ -21,6 +21,7 @@ from wh_helpers import (
     PREFECTURE,
     SHUANGBAI,
     T0,
+    TWO_YEAR_ROWS,
     UNEMPLOYMENT,
     frame,
     load_rows,
@@ -32,8 +33,6 @@ from warehouse.curated import MANIFEST, curated_is_stale, partition_path, publis
 from warehouse.curated_io import OBSERVATION_SCHEMA
 from warehouse.load import LoadResult
 
-FIRST = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
-               (UNEMPLOYMENT, PREFECTURE, "2020-12", "4.1")])
 SECOND = frame([(JOBS, CHUXIONG, "2021-03", "1250"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
                 (JOBS, LUFENG, "2021-04", "0.0000000001"), (UNEMPLOYMENT, PREFECTURE, "2022-01", "4.0")],
                status="revised")
@@ -83,7 +82,7 @@ def _assert_same_as_rebuild(engine: Engine, curated: Path, tmp_path: Path) -> No
 def test_publishing_the_changes_of_each_load_equals_a_rebuild(engine: Engine, tmp_path: Path,
                                                              reads: list[str]) -> None:
     curated = tmp_path / "curated"
-    for number, rows in enumerate((FIRST, SECOND, THIRD)):
+    for number, rows in enumerate((TWO_YEAR_ROWS, SECOND, THIRD)):
         result = _load(engine, rows, f"drop{number}.csv", number)
         assert result.changes is not None
         publish_curated(engine, curated, changes=[result.changes])
@@ -98,7 +97,7 @@ def test_publishing_the_changes_of_each_load_equals_a_rebuild(engine: Engine, tm
 def test_the_changes_of_several_loads_publish_together_in_any_order(engine: Engine, tmp_path: Path,
                                                                    reads: list[str]) -> None:
     curated = tmp_path / "curated"
-    results = [_load(engine, rows, f"drop{n}.csv", n) for n, rows in enumerate((FIRST, SECOND, THIRD))]
+    results = [_load(engine, rows, f"drop{n}.csv", n) for n, rows in enumerate((TWO_YEAR_ROWS, SECOND, THIRD))]
     publish_curated(engine, curated, changes=[r.changes for r in reversed(results) if r.changes is not None])
     assert reads == []
     _assert_same_as_rebuild(engine, curated, tmp_path)
@@ -107,7 +106,7 @@ def test_the_changes_of_several_loads_publish_together_in_any_order(engine: Engi
 def test_a_load_the_publisher_was_not_told_about_forces_a_reread(engine: Engine, tmp_path: Path,
                                                                 reads: list[str]) -> None:
     curated = tmp_path / "curated"
-    first = _load(engine, FIRST, "first.csv", 0)
+    first = _load(engine, TWO_YEAR_ROWS, "first.csv", 0)
     publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
     _load(engine, SECOND, "second.csv", 1)  # e.g. another worker's load, published by nobody yet
     third = _load(engine, THIRD, "third.csv", 2)
@@ -120,7 +119,7 @@ def test_a_load_the_publisher_was_not_told_about_forces_a_reread(engine: Engine,
 def test_a_disagreeing_manifest_or_file_falls_back_to_the_database(engine: Engine, tmp_path: Path,
                                                                    reads: list[str], damage: str) -> None:
     curated = tmp_path / "curated"
-    first = _load(engine, FIRST, "first.csv", 0)
+    first = _load(engine, TWO_YEAR_ROWS, "first.csv", 0)
     publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
     path = partition_path(curated, "fact_observation", "2021")
     if damage == "manifest_state":
@@ -146,7 +145,7 @@ def test_a_fresh_table_drops_leftover_partitions_of_another_database(engine: Eng
     stray = partition_path(curated, "fact_observation", "1999")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"not parquet")
-    first = _load(engine, FIRST, "first.csv", 0)
+    first = _load(engine, TWO_YEAR_ROWS, "first.csv", 0)
     publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
     assert reads == [] and not stray.exists()
     _assert_same_as_rebuild(engine, curated, tmp_path)
@@ -155,7 +154,7 @@ def test_a_fresh_table_drops_leftover_partitions_of_another_database(engine: Eng
 def test_the_check_after_a_publish_trusts_the_recorded_state_and_still_sees_changes(
         engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     curated = tmp_path / "curated"
-    first = _load(engine, FIRST, "first.csv", 0)
+    first = _load(engine, TWO_YEAR_ROWS, "first.csv", 0)
     publish_curated(engine, curated, changes=[first.changes] if first.changes else [])
     grouped: list[str] = []
     original = curated_module._period_signatures
@@ -188,7 +187,7 @@ def test_partitions_are_written_in_large_row_groups_and_an_empty_one_is_valid(
     path = tmp_path / "part.parquet"
     curated_io.write_batches(path, OBSERVATION_SCHEMA, [])
     assert pq.read_table(path).schema == OBSERVATION_SCHEMA and pq.read_metadata(path).num_rows == 0
-    first = _load(engine, FIRST, "first.csv", 0)
+    first = _load(engine, TWO_YEAR_ROWS, "first.csv", 0)
     second = _load(engine, SECOND, "second.csv", 1)
     assert first.changes is not None and second.changes is not None
     table = pa.concat_tables([first.changes.appended, second.changes.appended])

@@ -59,6 +59,12 @@ def frame(rows: list[tuple[str, str, str, str]], *, status: str = "provisional",
     return pd.DataFrame(records, columns=list(NORMALIZED_COLUMNS))
 
 
+# A drop touching two years' partitions (2021 jobs in two counties, a 2020 prefecture rate): what curated tests
+# publish first.
+TWO_YEAR_ROWS = frame([(JOBS, CHUXIONG, "2021-03", "1200"), (JOBS, SHUANGBAI, "2021-03", "300.25"),
+                       (UNEMPLOYMENT, PREFECTURE, "2020-12", "4.1")])
+
+
 def content_of(rows: pd.DataFrame) -> bytes:
     """Stand-in file bytes for a frame (the same rows give the same sha256)."""
     return rows.astype(str).to_csv(index=False).encode("utf-8")
